@@ -1,0 +1,35 @@
+# weft's developer entry points. `make test` is the one test command (README
+# and .ci/run call it); it installs the npm clients the conformance tests use.
+
+GO ?= go
+FUZZTIME ?= 10s
+
+.PHONY: test unit fuzz node-deps generate check-generated build
+
+build:
+	$(GO) build -o weft ./cmd/weft
+
+test: node-deps unit fuzz
+
+unit:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+# Each fuzz target runs for FUZZTIME on top of its seed corpus.
+fuzz:
+	bash scripts/fuzz.sh $(FUZZTIME)
+
+# The official Fabric npm clients, pinned by conformance/node/package-lock.json.
+node-deps: conformance/node/node_modules/.weft-installed
+
+conformance/node/node_modules/.weft-installed: conformance/node/package-lock.json
+	npm ci --prefix conformance/node --no-audit --no-fund
+	touch $@
+
+generate:
+	$(GO) generate ./wire
+
+# Fails when the committed generated code differs from a fresh generation.
+check-generated: generate
+	@git diff --exit-code --stat -- wire || { echo "generated code in wire/ is stale: run 'make generate' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain --untracked-files=all -- wire)" || { git status --porcelain -- wire; echo "wire/ has uncommitted generated files"; exit 1; }
