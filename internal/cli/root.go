@@ -26,6 +26,8 @@ channels and chaincode.`,
 	}
 	root.AddCommand(
 		newVersionCmd(),
+		newConfigtxgenCmd(),
+		newCryptogenCmd(),
 	)
 	return root
 }
