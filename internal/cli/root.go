@@ -26,7 +26,6 @@ channels and chaincode.`,
 	}
 	root.AddCommand(
 		newVersionCmd(),
-		newConfigtxgenCmd(),
 		newCryptogenCmd(),
 	)
 	return root
