@@ -73,14 +73,14 @@ func readSingleDocument(data []byte, p *problems) *yaml.Node {
 			p.addf("", "document is empty")
 			return nil
 		}
-		p.addf("", "invalid YAML: %v", err)
+		p.list = append(p.list, syntaxError(p.source, "invalid YAML", err))
 		return nil
 	}
 	var extra yaml.Node
 	switch err := safeNodeDecode(dec, &extra); {
 	case errors.Is(err, io.EOF):
 	case err != nil:
-		p.addf("", "invalid YAML after the first document: %v", err)
+		p.list = append(p.list, syntaxError(p.source, "invalid YAML after the first document", err))
 		return nil
 	default:
 		p.list = append(p.list, &FieldError{Source: p.source, Line: extra.Line,
@@ -105,6 +105,13 @@ func readSingleDocument(data []byte, p *problems) *yaml.Node {
 		return nil
 	}
 	return root
+}
+
+// syntaxError keeps yaml.v3's own message: its line numbers are 1-based for
+// scanner errors but 0-based for parser errors, which cannot be told apart
+// from the outside, so they are not lifted into FieldError.Line.
+func syntaxError(source, what string, err error) *FieldError {
+	return &FieldError{Source: source, Msg: what + ": " + err.Error()}
 }
 
 // The yaml library is third-party code fed untrusted input; a panic inside

@@ -44,7 +44,8 @@ var rejectCases = []rejectCase{
 	{"comment only", "# nothing\n", []string{"spec: document is empty"}},
 	{"null document", "---\n~\n", []string{"spec: document is empty"}},
 	{"not a mapping", "- a\n- b\n", []string{"spec line 1: document must be a mapping"}},
-	{"invalid yaml", "name: [unclosed\n", []string{"spec: invalid YAML: "}},
+	{"invalid yaml", "name: demo\norgs: [unclosed\n", []string{"spec: invalid YAML: yaml: line "}},
+	{"invalid second document", baseSpec + "---\n[\n", []string{"spec: invalid YAML after the first document: yaml: line "}},
 	{"multiple documents", baseSpec + "---\nname: other\n", []string{"spec line 10: multiple YAML documents"}},
 
 	// Structure.
@@ -78,6 +79,13 @@ var rejectCases = []rejectCase{
 	// Names and required fields.
 	{"missing name", withLine(1, "# no name"), []string{"spec line 2: name: is required"}},
 	{"bad network name", withLine(1, "name: Demo_1"), []string{`spec line 1: name: "Demo_1" is not valid`}},
+	{"missing orderer", "name: demo\norgs: [{name: Org1, domain: org1.example.com, peers: 1}]\n",
+		[]string{"spec line 1: orderer: is required, with at least org, domain and nodes"}},
+	{"missing orderer org", withLine(2, "orderer: {domain: example.com, nodes: 3}"),
+		[]string{"spec line 2: orderer.org: is required"}},
+	{"missing org name", withLine(5, "  - {domain: org2.example.com, peers: 1}"),
+		[]string{"spec line 5: orgs[1].name: is required",
+			`spec line 7: channels[0].orgs[1]: organization "Org2" is not defined in orgs`}},
 	{"missing orderer domain", withLine(2, "orderer: {org: OrdererOrg, nodes: 3}"),
 		[]string{"spec line 2: orderer.domain: is required"}},
 	{"bad domain", withLine(4, "  - {name: Org1, domain: Org1.Example.com, peers: 1, users: 1}"),

@@ -35,6 +35,10 @@ const mspIDRule = "use letters, digits, dots and hyphens, starting and ending wi
 
 func (n *Network) checkOrderer(p *problems) {
 	o := &n.Orderer
+	if o.Org == "" && o.Domain == "" && o.Nodes == 0 {
+		p.addf("orderer", "is required, with at least org, domain and nodes")
+		return
+	}
 	if err := checkName(orgNameRE, maxNameLen, o.Org, orgNameRule); err != nil {
 		p.addf("orderer.org", "%v", err)
 	}
@@ -105,6 +109,9 @@ func (n *Network) checkOrgs(p *problems) {
 // (base+suffix) while base is itself invalid; the problem is then reported
 // once, on base.
 func derivedFromBad(value, base, suffix string, baseRE *regexp.Regexp) bool {
+	if value == "" && base == "" {
+		return true // nothing to derive from; base is reported missing
+	}
 	return value == base+suffix && !baseRE.MatchString(base)
 }
 
