@@ -26,6 +26,7 @@ channels and chaincode.`,
 	}
 	root.AddCommand(
 		newVersionCmd(),
+		newConfigtxgenCmd(),
 		newCryptogenCmd(),
 	)
 	return root
