@@ -9,7 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-func rolePrincipal(t *testing.T, mspID string, r common.MSPRole_MSPRoleType) *common.MSPPrincipal {
+func rolePrincipal(t testing.TB, mspID string, r common.MSPRole_MSPRoleType) *common.MSPPrincipal {
 	t.Helper()
 	b, err := proto.Marshal(&common.MSPRole{MspIdentifier: mspID, Role: r})
 	if err != nil {
@@ -18,7 +18,7 @@ func rolePrincipal(t *testing.T, mspID string, r common.MSPRole_MSPRoleType) *co
 	return &common.MSPPrincipal{PrincipalClassification: common.MSPPrincipal_ROLE, Principal: b}
 }
 
-func marshalPrincipal(t *testing.T, c common.MSPPrincipal_Classification, m proto.Message) *common.MSPPrincipal {
+func marshalPrincipal(t testing.TB, c common.MSPPrincipal_Classification, m proto.Message) *common.MSPPrincipal {
 	t.Helper()
 	b, err := proto.Marshal(m)
 	if err != nil {
