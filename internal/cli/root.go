@@ -28,6 +28,8 @@ channels and chaincode.`,
 		newVersionCmd(),
 		newConfigtxgenCmd(),
 		newCryptogenCmd(),
+		newGenerateCmd(),
+		newSpecCmd(),
 	)
 	return root
 }

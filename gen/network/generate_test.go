@@ -1,0 +1,161 @@
+package network
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"weft/channelconfig"
+	"weft/spec"
+	"weft/wire/common"
+	"weft/wire/orderer"
+	"weft/wire/orderer/etcdraft"
+	"weft/wire/peer"
+)
+
+func mustGenerate(t *testing.T, n *spec.Network, dir string) *Result {
+	t.Helper()
+	var progress bytes.Buffer
+	res, err := Generate(n, dir, Options{Progress: &progress})
+	if err != nil {
+		t.Fatalf("Generate: %v\nprogress:\n%s", err, progress.String())
+	}
+	return res
+}
+
+func readConfig(t *testing.T, path string) (*common.ConfigEnvelope, string) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b common.Block
+	if err := proto.Unmarshal(raw, &b); err != nil {
+		t.Fatal(err)
+	}
+	env, ch, err := channelconfig.ConfigFromBlock(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env, ch
+}
+
+func TestGenerateDefaultNetwork(t *testing.T) {
+	dir := t.TempDir()
+	n := spec.Default()
+	res := mustGenerate(t, n, dir)
+
+	if len(res.Orderers) != 3 || len(res.Peers) != 2 || len(res.Channels) != 1 {
+		t.Fatalf("result: %d orderers, %d peers, %d channels", len(res.Orderers), len(res.Peers), len(res.Channels))
+	}
+	for _, p := range []string{
+		"organizations/ordererOrganizations/example.com/orderers/orderer0.example.com/tls/server.key",
+		"organizations/ordererOrganizations/example.com/orderers/orderer2.example.com/msp/signcerts/orderer2.example.com-cert.pem",
+		"organizations/peerOrganizations/org1.example.com/peers/peer0.org1.example.com/tls/server.crt",
+		"organizations/peerOrganizations/org2.example.com/users/User1@org2.example.com/msp/keystore/priv_sk",
+		"organizations/peerOrganizations/org1.example.com/users/Admin@org1.example.com/msp/config.yaml",
+		"channel-artifacts/mychannel.block",
+	} {
+		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
+			t.Errorf("missing %s: %v", p, err)
+		}
+	}
+
+	env, ch := readConfig(t, res.Channels[0].Block)
+	if ch != "mychannel" {
+		t.Errorf("channel id %q", ch)
+	}
+	root := env.GetConfig().GetChannelGroup()
+	app := root.GetGroups()["Application"]
+	if app == nil || app.GetGroups()["Org1MSP"] == nil || app.GetGroups()["Org2MSP"] == nil || len(app.GetGroups()) != 2 {
+		t.Fatalf("application orgs: %v", keys(app.GetGroups()))
+	}
+	var anchors peer.AnchorPeers
+	if err := proto.Unmarshal(app.GetGroups()["Org2MSP"].GetValues()["AnchorPeers"].GetValue(), &anchors); err != nil {
+		t.Fatal(err)
+	}
+	if len(anchors.GetAnchorPeers()) != 1 || anchors.GetAnchorPeers()[0].GetPort() != 9051 {
+		t.Errorf("Org2 anchor peers: %v", anchors.GetAnchorPeers())
+	}
+	ord := root.GetGroups()["Orderer"]
+	var ct orderer.ConsensusType
+	if err := proto.Unmarshal(ord.GetValues()["ConsensusType"].GetValue(), &ct); err != nil {
+		t.Fatal(err)
+	}
+	var meta etcdraft.ConfigMetadata
+	if err := proto.Unmarshal(ct.GetMetadata(), &meta); err != nil {
+		t.Fatal(err)
+	}
+	if ct.GetType() != "etcdraft" || len(meta.GetConsenters()) != 3 {
+		t.Fatalf("consensus %q with %d consenters", ct.GetType(), len(meta.GetConsenters()))
+	}
+	tls, _ := os.ReadFile(filepath.Join(res.Orderers[1].Dir, "tls", "server.crt"))
+	if c := meta.GetConsenters()[1]; c.GetPort() != 7150 || !bytes.Equal(c.GetServerTlsCert(), tls) {
+		t.Errorf("consenter 1: port %d, cert matches %v", c.GetPort(), bytes.Equal(c.GetServerTlsCert(), tls))
+	}
+	var bs orderer.BatchSize
+	if err := proto.Unmarshal(ord.GetValues()["BatchSize"].GetValue(), &bs); err != nil {
+		t.Fatal(err)
+	}
+	if bs.GetMaxMessageCount() != 10 {
+		t.Errorf("BatchSize.MaxMessageCount = %d, want the spec default 10", bs.GetMaxMessageCount())
+	}
+}
+
+func TestGenerateIsIdempotentAndExtends(t *testing.T) {
+	dir := t.TempDir()
+	n := spec.Default()
+	first := mustGenerate(t, n, dir)
+	block1, _ := os.ReadFile(first.Channels[0].Block)
+	caPath := filepath.Join(dir, "organizations/peerOrganizations/org1.example.com/ca/ca.org1.example.com-cert.pem")
+	ca1, _ := os.ReadFile(caPath)
+
+	second := mustGenerate(t, n, dir)
+	if second.Channels[0].Created {
+		t.Error("second run recreated the genesis block")
+	}
+	block2, _ := os.ReadFile(second.Channels[0].Block)
+	ca2, _ := os.ReadFile(caPath)
+	if !bytes.Equal(block1, block2) || !bytes.Equal(ca1, ca2) {
+		t.Error("second run changed existing material")
+	}
+
+	n.Orgs[0].Peers = 2
+	n.Channels = append(n.Channels, spec.Channel{Name: "other", Orgs: []string{"Org1"}})
+	third := mustGenerate(t, n, dir)
+	if _, err := os.Stat(filepath.Join(dir, "organizations/peerOrganizations/org1.example.com/peers/peer1.org1.example.com/tls/server.crt")); err != nil {
+		t.Errorf("new peer not generated: %v", err)
+	}
+	ca3, _ := os.ReadFile(caPath)
+	if !bytes.Equal(ca1, ca3) {
+		t.Error("extending re-keyed the org CA")
+	}
+	if len(third.Channels) != 2 || !third.Channels[1].Created {
+		t.Fatalf("channels: %+v", third.Channels)
+	}
+	env, _ := readConfig(t, third.Channels[1].Block)
+	if got := keys(env.GetConfig().GetChannelGroup().GetGroups()["Application"].GetGroups()); strings.Join(got, ",") != "Org1MSP" {
+		t.Errorf("channel other orgs: %v", got)
+	}
+}
+
+func TestGenerateRejectsInvalidSpec(t *testing.T) {
+	n := spec.Default()
+	n.Channels[0].Orgs = append(n.Channels[0].Orgs, "Nope")
+	_, err := Generate(n, t.TempDir(), Options{})
+	if err == nil || !strings.Contains(err.Error(), "Nope") {
+		t.Fatalf("want an error naming the unknown org, got %v", err)
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
