@@ -66,7 +66,8 @@ func (n *Network) SetDefaults() {
 func Default() *Network {
 	n := &Network{
 		Name:    "test-network",
-		Orderer: Orderer{Org: "OrdererOrg", Domain: "example.com", Nodes: 3},
+		// MSP ID as in Fabric's test network, not the "<org>MSP" default.
+		Orderer: Orderer{Org: "OrdererOrg", MSPID: "OrdererMSP", Domain: "example.com", Nodes: 3},
 		Orgs: []Org{
 			{Name: "Org1", Domain: "org1.example.com", Peers: 1, Users: 1},
 			{Name: "Org2", Domain: "org2.example.com", Peers: 1, Users: 1},

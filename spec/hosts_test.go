@@ -29,6 +29,7 @@ func TestHosts(t *testing.T) {
 func TestLookups(t *testing.T) {
 	n := Default()
 	n.Orgs[1].MSPID = ""
+	n.Orderer.MSPID = ""
 	tests := []struct {
 		org    string
 		wantID string
@@ -36,7 +37,7 @@ func TestLookups(t *testing.T) {
 	}{
 		{"Org1", "Org1MSP", true},
 		{"Org2", "Org2MSP", true}, // defaulted on the fly
-		{"OrdererOrg", "OrdererOrgMSP", true},
+		{"OrdererOrg", "OrdererOrgMSP", true}, // defaulted on the fly
 		{"Nope", "", false},
 		{"", "", false},
 	}

@@ -85,26 +85,16 @@ func ordererSpec(n *spec.Network, l Layout, ep Endpoints) (*channelconfig.Ordere
 			PreferredMaxBytes: n.Orderer.BatchSize.PreferredMaxBytes,
 		},
 		EtcdRaft: raft,
+		// Group keys as in Fabric's test network: the orderer org by its
+		// name ("OrdererOrg"), application orgs by MSP ID ("Org1MSP").
 		Organizations: []channelconfig.Org{{
-			Name:             id,
+			Name:             n.Orderer.Org,
 			ID:               id,
 			MSP:              mspCfg,
-			Policies:         ordererOrgPolicies(id),
+			Policies:         channelconfig.DefaultOrdererOrgPolicies(id),
 			OrdererEndpoints: endpoints,
 		}},
 		Policies:     channelconfig.DefaultOrdererPolicies(),
 		Capabilities: []string{channelconfig.DefaultOrdererCapability},
 	}, nil
-}
-
-// ordererOrgPolicies are the orderer org policies of Fabric's test network.
-func ordererOrgPolicies(id string) map[string]channelconfig.PolicySpec {
-	sig := func(rule string) channelconfig.PolicySpec {
-		return channelconfig.PolicySpec{Type: channelconfig.PolicyTypeSignature, Rule: rule}
-	}
-	return map[string]channelconfig.PolicySpec{
-		"Readers": sig(fmt.Sprintf("OR('%s.member')", id)),
-		"Writers": sig(fmt.Sprintf("OR('%s.member')", id)),
-		"Admins":  sig(fmt.Sprintf("OR('%s.admin')", id)),
-	}
 }
