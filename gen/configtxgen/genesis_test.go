@@ -196,3 +196,45 @@ func TestGenesisBlockFromConfig(t *testing.T) {
 		t.Errorf("Org1 Readers = type %d %v (%v)", pol.GetType(), &spe, err)
 	}
 }
+
+// The current fabric-samples network uses channel capability V3_0, where
+// orderer endpoints live only in the orderer orgs.
+func TestGenesisV3Capability(t *testing.T) {
+	dir := writeConfig(t, "  Channel: &ChannelCapabilities\n    V2_0: true", "  Channel: &ChannelCapabilities\n    V3_0: true")
+	p, err := Load(dir, "ChannelUsingRaft")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := channelconfig.NewChannelGroup(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var caps common.Capabilities
+	value(t, root, "Capabilities", &caps)
+	if got := keys(caps.GetCapabilities()); !slices.Equal(got, []string{"V3_0"}) {
+		t.Errorf("channel capabilities = %v", got)
+	}
+
+	// A global Addresses list is refused with V3_0, and accepted with V2_0
+	// where it becomes the /Channel OrdererAddresses value.
+	const addrs = "  OrdererType: etcdraft\n  Addresses:\n    - orderer0.example.com:7050\n"
+	bad := writeConfig(t, "  Channel: &ChannelCapabilities\n    V2_0: true", "  Channel: &ChannelCapabilities\n    V3_0: true",
+		"  OrdererType: etcdraft\n", addrs)
+	if p, err = Load(bad, "ChannelUsingRaft"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := channelconfig.NewChannelGroup(p); err == nil {
+		t.Error("V3_0 with global Addresses: no error")
+	}
+	if p, err = Load(writeConfig(t, "  OrdererType: etcdraft\n", addrs), "ChannelUsingRaft"); err != nil {
+		t.Fatal(err)
+	}
+	if root, err = channelconfig.NewChannelGroup(p); err != nil {
+		t.Fatal(err)
+	}
+	var oa common.OrdererAddresses
+	value(t, root, "OrdererAddresses", &oa)
+	if !slices.Equal(oa.GetAddresses(), []string{"orderer0.example.com:7050"}) {
+		t.Errorf("OrdererAddresses = %v", oa.GetAddresses())
+	}
+}
