@@ -23,6 +23,7 @@ var rank = []struct {
 	{"weft/msp", 1},
 	{"weft/policy", 2},
 	{"weft/channelconfig", 3},
+	{"weft/ledger", 3},
 	{"weft/orderer", 4},
 	{"weft/spec", 5},
 	{"weft/gen", 6},
