@@ -56,6 +56,12 @@ func (a *testApp) restore(b []byte) error {
 	return nil
 }
 
+func (a *testApp) restoreCount() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.restores
+}
+
 func (a *testApp) state() ([]string, uint64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()

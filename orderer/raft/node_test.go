@@ -91,8 +91,8 @@ func TestLeaderFailoverAndRestartFromWAL(t *testing.T) {
 	c.start(old, three, app)
 	seq := c.converged(40)
 	checkUnique(t, seq, acked)
-	if app.restores != 0 {
-		t.Fatalf("restart used a snapshot (%d restores), want WAL replay", app.restores)
+	if app.restoreCount() != 0 {
+		t.Fatalf("restart used a snapshot (%d restores), want WAL replay", app.restoreCount())
 	}
 
 	// Restart a member with an empty application and AppliedIndex 0:
@@ -131,14 +131,18 @@ func TestLaggingFollowerCatchesUpBySnapshot(t *testing.T) {
 	}
 	c.net.setCut(lag, false)
 	checkUnique(t, c.converged(150), acked)
-	if c.apps[lag].restores == 0 {
+	if c.apps[lag].restoreCount() == 0 {
 		t.Fatal("lagging member caught up without a snapshot")
 	}
 
-	// It restarts from its own snapshot and WAL.
-	app := c.apps[lag]
+	// With its application state lost it restarts from its own snapshot
+	// (Restore at start) plus the WAL entries after it.
 	c.stop(lag)
-	c.start(lag, three, app)
+	fresh := &testApp{}
+	c.start(lag, three, fresh)
+	if fresh.restoreCount() != 1 {
+		t.Fatalf("restart restored %d snapshots, want 1", fresh.restoreCount())
+	}
 	if err := c.propose(c.leader(), "y"); err != nil {
 		t.Fatal(err)
 	}
