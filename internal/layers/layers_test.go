@@ -24,14 +24,18 @@ var rank = []struct {
 	{"weft/policy", 2},
 	{"weft/channelconfig", 3},
 	{"weft/ledger", 3},
-	{"weft/orderer", 4},
-	{"weft/spec", 5},
-	{"weft/gen", 6},
-	{"weft/gen/network", 7},
-	{"weft/internal/cli", 9},
-	{"weft/cmd", 10},
-	{"weft/internal/layers", 10},
-	{"weft/conformance", 10},
+	{"weft/comm", 3},
+	{"weft/deliver", 4},
+	{"weft/orderer", 5},
+	{"weft/node", 6},
+	{"weft/spec", 7},
+	{"weft/gen", 8},
+	{"weft/gen/network", 9},
+	{"weft/internal/cli", 11},
+	{"weft/cmd", 12},
+	{"weft/internal/layers", 12},
+	{"weft/conformance", 12},
+	{"weft/test", 12},
 }
 
 func rankOf(pkg string) (int, string, bool) {
@@ -91,7 +95,7 @@ func TestRankOf(t *testing.T) {
 		{"weft/wire/peer", 0, true},
 		{"weft/policy", 2, true},
 		{"weft/policyx", 0, false},
-		{"weft/gen/cryptogen", 6, true},
+		{"weft/gen/cryptogen", 8, true},
 		{"weft/nosuch", 0, false},
 	}
 	for _, c := range cases {
