@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"weft/channelconfig"
+	nodeorderer "weft/node/orderer"
 	"weft/spec"
 	"weft/wire/common"
 	"weft/wire/orderer"
@@ -158,4 +159,33 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+func TestOrdererConfigsLoad(t *testing.T) {
+	dir := t.TempDir()
+	n := spec.Default()
+	mustGenerate(t, n, dir)
+	paths, err := WriteOrdererConfigs(n, Layout{Dir: dir}, DefaultEndpoints())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) != 3 {
+		t.Fatalf("%d configs", len(paths))
+	}
+	for i, p := range paths {
+		c, err := nodeorderer.LoadConfig(p, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if c.General.ListenPort != 7050+100*i || c.General.LocalMSPID != "OrdererMSP" {
+			t.Errorf("%s: port %d msp %q", p, c.General.ListenPort, c.General.LocalMSPID)
+		}
+		cert := filepath.Join(filepath.Dir(p), c.General.TLS.Certificate)
+		if _, err := os.Stat(cert); err != nil {
+			t.Errorf("%s: TLS certificate path does not resolve: %v", p, err)
+		}
+		if len(c.General.TLS.ClientRootCAs) != 3 {
+			t.Errorf("%s: client roots %v; want orderer org + 2 peer orgs", p, c.General.TLS.ClientRootCAs)
+		}
+	}
 }
