@@ -3,6 +3,7 @@ package deliver
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,8 @@ import (
 )
 
 const testChannelID = "mychannel"
+
+var quiet = slog.New(slog.DiscardHandler)
 
 // member adapts an msptest.Member to Signer.
 type member struct{ *msptest.Member }
@@ -61,6 +64,8 @@ type fixture struct {
 	wrongRole, outsider, untrusted member
 	// bundleWithoutOrg1 is a later config of the same channel that drops Org1.
 	bundleWithoutOrg1 *channelconfig.Bundle
+	// bundleSame is an equal config in a new Bundle (new policy manager).
+	bundleSame *channelconfig.Bundle
 }
 
 // check(f())(t) fails the test if f returned an error.
@@ -146,6 +151,7 @@ func newFixture(t testing.TB, extra int) *fixture {
 	}
 	bundle, genesis := bundleOf(profile(org1, org2))
 	f.bundleWithoutOrg1, _ = bundleOf(profile(org2))
+	f.bundleSame, _ = bundleOf(profile(org1, org2))
 
 	f.store = check(blockstore.Open(t.TempDir(), blockstore.Options{Sync: blockstore.SyncNever}))(t)
 	t.Cleanup(func() { f.store.Close() })
@@ -177,7 +183,7 @@ func (f *fixture) appendBlocks(t testing.TB, n int) {
 }
 
 func (f *fixture) handler() *Handler {
-	return &Handler{Source: testSource{testChannelID: f.ch}}
+	return &Handler{Source: testSource{testChannelID: f.ch}, Logger: quiet}
 }
 
 // abServer serves AtomicBroadcast/Deliver with a Handler.
