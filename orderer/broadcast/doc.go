@@ -20,7 +20,8 @@
 //     as a failed submit, and 413 tells an operator what went wrong.
 //  4. Creator valid in the channel's MSPs, signature valid (low-S), and
 //     /Channel/Writers satisfied (403 FORBIDDEN).
-//  5. Transactions are handed to Support.Order; config updates are
+//  5. Transactions are handed to Support.Order (503 while the channel is in
+//     maintenance mode, as in Fabric); config updates are
 //     authorised and applied by the channel config (400 on any validation
 //     error), wrapped into a CONFIG envelope signed by this orderer and handed
 //     to Support.Configure.
@@ -47,5 +48,6 @@
 // Stream end: after the client half-closes (io.EOF) every outstanding
 // envelope is still answered before Broadcast returns. If the client cancels
 // or a Send fails, outstanding work is cancelled through the context and no
-// further responses are sent.
+// further responses are sent; Broadcast returns once Support has honoured the
+// cancellation.
 package broadcast

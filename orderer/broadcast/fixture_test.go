@@ -235,7 +235,10 @@ func (f *fixture) member(tb testing.TB, name string) *msptest.Member {
 	return m
 }
 
-
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func txID(nonce, creator []byte) string { return channelconfig.ComputeTxID(nonce, creator) }
+
+func envHeaders(env *common.Envelope) (*common.Payload, *common.ChannelHeader, *common.SignatureHeader, error) {
+	return channelconfig.EnvelopeHeaders(env)
+}

@@ -73,7 +73,9 @@ func TestProcessTransactions(t *testing.T) {
 			return e
 		}, status: common.Status_BAD_REQUEST, info: "envelope has unknown fields"},
 		{name: "missing header", env: func(t *testing.T) *common.Envelope {
-			return tx(t, client, func(p *txParts) { p.payload = func([]byte) []byte { return must(proto.Marshal(&common.Payload{Data: []byte("x")})) } })
+			return tx(t, client, func(p *txParts) {
+				p.payload = func([]byte) []byte { return must(proto.Marshal(&common.Payload{Data: []byte("x")})) }
+			})
 		}, status: common.Status_BAD_REQUEST, info: "payload header is missing"},
 		{name: "missing channel header", env: func(t *testing.T) *common.Envelope {
 			return tx(t, client, func(p *txParts) {
