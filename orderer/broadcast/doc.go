@@ -15,7 +15,8 @@
 //     ENDORSER_TRANSACTION or CONFIG_UPDATE, creator and nonce present and,
 //     for transactions, tx_id = SHA-256(nonce ‖ creator).
 //  2. Channel (404 NOT_FOUND).
-//  3. Size against BatchSize.AbsoluteMaxBytes (413 REQUEST_ENTITY_TOO_LARGE).
+//  3. Size against BatchSize.AbsoluteMaxBytes (400 BAD_REQUEST, as Fabric
+//     answers; the info text says the envelope is too large).
 //     Fabric itself answers 400 here; the fabric-gateway client treats both
 //     as a failed submit, and 413 tells an operator what went wrong.
 //  4. Creator valid in the channel's MSPs, signature valid (low-S), and

@@ -68,7 +68,7 @@ func (h *Handler) process(ctx context.Context, p *parsed) *rejection {
 		return rej
 	}
 	if size := proto.Size(p.env); size > maxBytes {
-		return reject(common.Status_REQUEST_ENTITY_TOO_LARGE,
+		return reject(common.Status_BAD_REQUEST,
 			"envelope of %d bytes exceeds the channel's BatchSize.AbsoluteMaxBytes of %d", size, maxBytes)
 	}
 	if rej := authorize(bundle, p); rej != nil {
@@ -148,7 +148,7 @@ func (h *Handler) configure(ctx context.Context, support Support, bundle *channe
 		return internal("channel %q: build config transaction: %v", p.ch.ChannelId, err)
 	}
 	if size := proto.Size(cfgEnv); size > maxBytes {
-		return reject(common.Status_REQUEST_ENTITY_TOO_LARGE,
+		return reject(common.Status_BAD_REQUEST,
 			"resulting config transaction of %d bytes exceeds the channel's BatchSize.AbsoluteMaxBytes of %d", size, maxBytes)
 	}
 	if err := support.Configure(ctx, cfgEnv, bundle.Sequence()); err != nil {

@@ -143,7 +143,7 @@ func TestProcessTransactions(t *testing.T) {
 		}, status: common.Status_NOT_FOUND, exactTxt: `channel "otherchannel" does not exist on this orderer`},
 		{name: "oversized", env: func(t *testing.T) *common.Envelope {
 			return tx(t, client, func(p *txParts) { p.data = bytes.Repeat([]byte{1}, testMaxBytes) })
-		}, status: common.Status_REQUEST_ENTITY_TOO_LARGE, info: "exceeds the channel's BatchSize.AbsoluteMaxBytes of 65536"},
+		}, status: common.Status_BAD_REQUEST, info: "exceeds the channel's BatchSize.AbsoluteMaxBytes of 65536"},
 		{name: "signed by another key", env: func(t *testing.T) *common.Envelope {
 			return tx(t, client, func(p *txParts) { p.signer = other })
 		}, status: common.Status_FORBIDDEN, info: "envelope signature of"},
