@@ -50,6 +50,9 @@ type Stream interface {
 // side (nil), a request fails (its status is sent, then nil) or the stream
 // breaks (that error).
 func (h *Handler) Serve(s Stream) error {
+	if h.Source == nil {
+		return errors.New("deliver: handler has no channel source")
+	}
 	ctx := s.Context()
 	for {
 		env, err := s.Recv()

@@ -90,6 +90,12 @@ func TestServeStreamEnds(t *testing.T) {
 	}
 }
 
+func TestServeWithoutSource(t *testing.T) {
+	if err := (&Handler{}).Serve(&fakeStream{ctx: context.Background(), in: []*common.Envelope{{}}}); err == nil {
+		t.Fatal("want error for a handler without Source")
+	}
+}
+
 func TestCustomPolicyAndWindow(t *testing.T) {
 	f := newFixture(t, 0)
 	cases := []struct {
