@@ -1,0 +1,395 @@
+package chain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"weft/channelconfig"
+	"weft/ledger/blockstore"
+	"weft/msp"
+	"weft/orderer/raft"
+	"weft/wire/common"
+)
+
+var (
+	// ErrNoLeader: no raft leader is known (election in progress).
+	ErrNoLeader = errors.New("no raft leader")
+	// ErrNotConsenter: this orderer follows the channel without being
+	// one of its consenters, so it cannot order.
+	ErrNotConsenter = errors.New("this orderer is not a consenter of the channel")
+	// ErrHalted: the chain has stopped (Halt, removal or failure).
+	ErrHalted = errors.New("chain halted")
+	// ErrStaleConfig: a config update was built against an older config.
+	ErrStaleConfig = errors.New("config sequence is stale")
+	// ErrBadConfig: a config update the chain cannot apply (e.g. more
+	// than one consenter changed).
+	ErrBadConfig = errors.New("unacceptable config update")
+)
+
+// Consensus relations and chain states as the participation API names
+// them.
+const (
+	RelationConsenter = "consenter"
+	RelationFollower  = "follower"
+
+	StatusActive     = "active"
+	StatusOnboarding = "onboarding"
+	StatusInactive   = "inactive"
+	StatusFailed     = "failed"
+)
+
+// BlockPuller fetches blocks [from, to] of the channel from other
+// orderers, in order, calling fn for each; it returns when fn has seen
+// block `to`, fn fails or ctx ends.
+type BlockPuller interface {
+	Pull(ctx context.Context, from, to uint64, fn func(*common.Block) error) error
+}
+
+// Config configures a Chain.
+type Config struct {
+	Channel string
+	WALDir  string
+	Store   *blockstore.Store
+	// Bundle is the config in force at the newest block of Store (or of
+	// JoinBlock when the store is still behind it).
+	Bundle *channelconfig.Bundle
+	// Signer signs the blocks this node cuts as leader.
+	Signer *msp.SigningIdentity
+	// SelfClientTLSCert (PEM) identifies this node among the consenters.
+	SelfClientTLSCert []byte
+	// Transport reaches the other consenters (see CommTransport).
+	Transport Transport
+	// Puller fetches blocks the store lacks: on joining, after a raft
+	// snapshot, and continuously for a follower.
+	Puller BlockPuller
+	// JoinBlock, when set and beyond the store's height, is the block the
+	// channel was joined with: blocks up to it are pulled first.
+	JoinBlock *common.Block
+	Logger    *slog.Logger
+	Now       func() time.Time
+
+	// SnapshotEvery is the number of raft entries between snapshots
+	// (default 100); snapshots only record a block header, so they are
+	// cheap, and they bound how much log a restart replays.
+	SnapshotEvery uint64
+	// DedupeWindow is how many recently ordered envelopes the leader
+	// remembers to answer retried submissions (default 100000).
+	DedupeWindow int
+}
+
+// Status describes the chain for the participation API and operators.
+type Status struct {
+	RaftID            uint64
+	Leader            uint64
+	IsLeader          bool
+	Term              uint64
+	Height            uint64
+	ConsensusRelation string // "consenter" | "follower"
+	Status            string // "active" | "onboarding" | "inactive" | "failed"
+	Err               error  // why the chain failed, if it did
+}
+
+// Chain orders the envelopes of one channel with raft.
+type Chain struct {
+	cfg       Config
+	log       *slog.Logger
+	transport Transport
+	store     *blockstore.Store
+
+	mu         sync.Mutex
+	bundle     *channelconfig.Bundle
+	mem        membership // consenters as of the store's newest block
+	lastConfig uint64     // index of the newest config block in the store
+	tip        *common.BlockHeader
+	recent     *recentHashes // header hashes of the newest blocks
+	seen       *window       // envelope hashes of the newest blocks
+	waiters    map[[32]byte][]chan error
+	selfID     uint64
+	relation   string
+	state      string
+	err        error
+	node       *raft.Node
+
+	// vtip is the newest block according to the raft log; only the raft
+	// goroutine (Apply, Restore, Snapshot) touches it.
+	vtip *common.BlockHeader
+
+	logTip *common.BlockHeader // copy of vtip for other goroutines, under mu
+
+	reqc chan *request
+
+	ctx      context.Context
+	cancel   context.CancelFunc
+	haltOnce sync.Once
+	done     chan struct{}
+	wg       sync.WaitGroup
+}
+
+// New checks cfg and loads the chain's state from its store; Start makes
+// it run.
+func New(cfg Config) (*Chain, error) {
+	switch {
+	case cfg.Channel == "":
+		return nil, errors.New("chain: Channel is empty")
+	case cfg.Store == nil:
+		return nil, fmt.Errorf("chain %s: Store is nil", cfg.Channel)
+	case cfg.Bundle == nil:
+		return nil, fmt.Errorf("chain %s: Bundle is nil", cfg.Channel)
+	case cfg.Bundle.ChannelID() != cfg.Channel:
+		return nil, fmt.Errorf("chain %s: Bundle is for channel %q", cfg.Channel, cfg.Bundle.ChannelID())
+	case cfg.Signer == nil:
+		return nil, fmt.Errorf("chain %s: Signer is nil", cfg.Channel)
+	case cfg.Transport == nil:
+		return nil, fmt.Errorf("chain %s: Transport is nil", cfg.Channel)
+	case len(cfg.SelfClientTLSCert) == 0:
+		return nil, fmt.Errorf("chain %s: SelfClientTLSCert is empty", cfg.Channel)
+	}
+	if cfg.Store.Height() == 0 && cfg.JoinBlock == nil {
+		return nil, fmt.Errorf("chain %s: the store is empty and there is no JoinBlock", cfg.Channel)
+	}
+	if jn := cfg.JoinBlock.GetHeader().GetNumber(); cfg.Puller == nil && cfg.JoinBlock != nil && jn > 0 && cfg.Store.Height() <= jn {
+		return nil, fmt.Errorf("chain %s: Puller is nil but blocks up to join block %d must be fetched", cfg.Channel, jn)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.SnapshotEvery == 0 {
+		cfg.SnapshotEvery = 100
+	}
+	if cfg.DedupeWindow <= 0 {
+		cfg.DedupeWindow = 100000
+	}
+	if cfg.Bundle.ConsensusType() != channelconfig.OrdererTypeEtcdRaft {
+		return nil, fmt.Errorf("chain %s: consensus type %q, only %q is supported", cfg.Channel, cfg.Bundle.ConsensusType(), channelconfig.OrdererTypeEtcdRaft)
+	}
+	c := &Chain{
+		cfg:       cfg,
+		log:       cfg.Logger.With("channel", cfg.Channel),
+		transport: cfg.Transport,
+		store:     cfg.Store,
+		bundle:    cfg.Bundle,
+		recent:    newRecentHashes(4096),
+		seen:      newWindow(cfg.DedupeWindow),
+		waiters:   map[[32]byte][]chan error{},
+		reqc:      make(chan *request, 1024),
+		done:      make(chan struct{}),
+	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	if err := c.loadState(); err != nil {
+		return nil, fmt.Errorf("chain %s: %w", cfg.Channel, err)
+	}
+	if c.selfID != 0 {
+		c.log = c.log.With("raft_id", c.selfID)
+	}
+	return c, nil
+}
+
+// loadState derives membership, last config and dedupe window from the
+// newest block (the join block while the store is behind it).
+func (c *Chain) loadState() error {
+	var last *common.Block
+	var err error
+	if h := c.store.Height(); h > 0 && (c.cfg.JoinBlock == nil || h > c.cfg.JoinBlock.GetHeader().GetNumber()) {
+		if last, err = c.store.Block(h - 1); err != nil {
+			return fmt.Errorf("read block %d: %w", h-1, err)
+		}
+		if err := c.loadWindow(h); err != nil {
+			return err
+		}
+	} else {
+		last = c.cfg.JoinBlock
+		if last.GetHeader() == nil {
+			return errors.New("JoinBlock has no header")
+		}
+	}
+	md, err := raftMetadata(last)
+	if err != nil {
+		return err
+	}
+	mem, err := membershipFrom(c.bundle.EtcdRaftConsenters(), md)
+	if err != nil {
+		return fmt.Errorf("block %d: %w", last.Header.Number, err)
+	}
+	lc, err := channelconfig.LastConfigIndex(last)
+	if err != nil {
+		return fmt.Errorf("block %d: %w", last.Header.Number, err)
+	}
+	c.mem, c.lastConfig = mem, lc
+	c.selfID = mem.idOf(c.cfg.SelfClientTLSCert)
+	c.relation = RelationFollower
+	if c.selfID != 0 {
+		c.relation = RelationConsenter
+	}
+	c.state = StatusActive
+	if c.store.Height() > 0 {
+		c.tip = headerOf(c.lastStoredHeader())
+	}
+	return nil
+}
+
+func (c *Chain) loadWindow(height uint64) error {
+	// Walk back far enough to fill the dedupe window, then replay forward
+	// so the oldest entries are evicted first.
+	from, count := height, 0
+	for from > 0 && count < c.cfg.DedupeWindow && height-from < 10000 {
+		b, err := c.store.Block(from - 1)
+		if err != nil {
+			return fmt.Errorf("read block %d: %w", from-1, err)
+		}
+		count += len(b.GetData().GetData())
+		from--
+	}
+	for n := from; n < height; n++ {
+		b, err := c.store.Block(n)
+		if err != nil {
+			return fmt.Errorf("read block %d: %w", n, err)
+		}
+		c.recent.add(n, channelconfig.BlockHeaderHash(b.Header))
+		for _, d := range b.GetData().GetData() {
+			c.seen.add(envHash(d))
+		}
+	}
+	return nil
+}
+
+func (c *Chain) lastStoredHeader() *common.BlockHeader {
+	h := c.store.Height()
+	if h == 0 {
+		return nil
+	}
+	b, err := c.store.Block(h - 1)
+	if err != nil {
+		return nil
+	}
+	return b.Header
+}
+
+// Start runs the chain: onboarding first when the store is behind the
+// join block, then raft (consenter) or block pulling (follower).
+func (c *Chain) Start() error {
+	if c.cfg.JoinBlock != nil && c.store.Height() <= c.cfg.JoinBlock.GetHeader().GetNumber() {
+		c.setState(StatusOnboarding)
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			if err := c.onboard(); err != nil {
+				if c.ctx.Err() == nil {
+					c.fail(fmt.Errorf("onboarding: %w", err))
+				}
+				return
+			}
+			c.setState(StatusActive)
+			if err := c.activate(); err != nil {
+				c.fail(err)
+			}
+		}()
+		return nil
+	}
+	return c.activate()
+}
+
+// activate starts the role the chain has at its newest block.
+func (c *Chain) activate() error {
+	c.mu.Lock()
+	self, mem := c.selfID, c.mem
+	c.mu.Unlock()
+	if self == 0 {
+		c.log.Info("following the channel: not a consenter")
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			c.follow()
+		}()
+		return nil
+	}
+	c.transport.Configure(c.cfg.Channel, self, mem.members())
+	return c.startRaft()
+}
+
+// Halt stops the chain and waits for its goroutines. The store stays
+// open; it belongs to the caller.
+func (c *Chain) Halt() {
+	c.halt(StatusInactive, nil)
+	c.wg.Wait()
+}
+
+// Errored is closed once the chain has halted, for whatever reason.
+func (c *Chain) Errored() <-chan struct{} { return c.done }
+
+func (c *Chain) fail(err error) {
+	c.log.Error("chain failed", "err", err)
+	c.halt(StatusFailed, err)
+}
+
+// halt may be called from any goroutine except raft's (Stop waits for
+// it); it does not wait for the chain's own goroutines.
+func (c *Chain) halt(state string, err error) {
+	c.haltOnce.Do(func() {
+		c.mu.Lock()
+		c.state, c.err = state, err
+		n := c.node
+		c.mu.Unlock()
+		c.cancel()
+		if n != nil {
+			n.Stop()
+		}
+		c.failWaiters(ErrHalted)
+		close(c.done)
+	})
+}
+
+func (c *Chain) halted() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (c *Chain) setState(s string) {
+	c.mu.Lock()
+	c.state = s
+	c.mu.Unlock()
+}
+
+func (c *Chain) raftNode() *raft.Node {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.node
+}
+
+// Bundle returns the config in force at the newest block.
+func (c *Chain) Bundle() *channelconfig.Bundle {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bundle
+}
+
+// Status reports the chain's role and progress.
+func (c *Chain) Status() Status {
+	c.mu.Lock()
+	s := Status{RaftID: c.selfID, ConsensusRelation: c.relation, Status: c.state, Err: c.err}
+	n := c.node
+	c.mu.Unlock()
+	s.Height = c.store.Height()
+	if n != nil && s.Status == StatusActive {
+		rs := n.Status()
+		s.Leader, s.IsLeader, s.Term = rs.Leader, rs.IsLeader, rs.Term
+	}
+	return s
+}
+
+func headerOf(h *common.BlockHeader) *common.BlockHeader {
+	if h == nil {
+		return nil
+	}
+	return &common.BlockHeader{Number: h.Number, PreviousHash: h.PreviousHash, DataHash: h.DataHash}
+}
