@@ -77,7 +77,7 @@ func (c *Chain) startRaft() error {
 		Apply:         c.apply,
 		Snapshot:      c.snapshot,
 		Restore:       c.restore,
-		Logger:        c.log,
+		Logger:        c.cfg.Logger.With("channel", c.cfg.Channel),
 	})
 	if err != nil {
 		return fmt.Errorf("chain %s: start raft: %w", c.cfg.Channel, err)
