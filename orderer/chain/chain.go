@@ -11,6 +11,7 @@ import (
 	"weft/channelconfig"
 	"weft/ledger/blockstore"
 	"weft/msp"
+	"weft/orderer/cluster"
 	"weft/orderer/raft"
 	"weft/wire/common"
 )
@@ -61,7 +62,12 @@ type Config struct {
 	Signer *msp.SigningIdentity
 	// SelfClientTLSCert (PEM) identifies this node among the consenters.
 	SelfClientTLSCert []byte
-	// Transport reaches the other consenters (see CommTransport).
+	// Comm is the orderer's cluster communication. The chain registers
+	// itself as the channel's handler while it runs raft and unregisters
+	// the channel when it halts.
+	Comm *cluster.Comm
+	// Transport overrides Comm for reaching the other consenters (tests);
+	// nil means CommTransport(Comm).
 	Transport Transport
 	// Puller fetches blocks the store lacks: on joining, after a raft
 	// snapshot, and continuously for a follower.
@@ -113,6 +119,7 @@ type Chain struct {
 	state      string
 	err        error
 	node       *raft.Node
+	registered bool // with cfg.Comm
 
 	// vtip is the newest block according to the raft log; only the raft
 	// goroutine (Apply, Restore, Snapshot) touches it.
@@ -143,8 +150,8 @@ func New(cfg Config) (*Chain, error) {
 		return nil, fmt.Errorf("chain %s: Bundle is for channel %q", cfg.Channel, cfg.Bundle.ChannelID())
 	case cfg.Signer == nil:
 		return nil, fmt.Errorf("chain %s: Signer is nil", cfg.Channel)
-	case cfg.Transport == nil:
-		return nil, fmt.Errorf("chain %s: Transport is nil", cfg.Channel)
+	case cfg.Transport == nil && cfg.Comm == nil:
+		return nil, fmt.Errorf("chain %s: Comm and Transport are nil", cfg.Channel)
 	case len(cfg.SelfClientTLSCert) == 0:
 		return nil, fmt.Errorf("chain %s: SelfClientTLSCert is empty", cfg.Channel)
 	}
@@ -153,6 +160,9 @@ func New(cfg Config) (*Chain, error) {
 	}
 	if jn := cfg.JoinBlock.GetHeader().GetNumber(); cfg.Puller == nil && cfg.JoinBlock != nil && jn > 0 && cfg.Store.Height() <= jn {
 		return nil, fmt.Errorf("chain %s: Puller is nil but blocks up to join block %d must be fetched", cfg.Channel, jn)
+	}
+	if cfg.Transport == nil {
+		cfg.Transport = CommTransport(cfg.Comm)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -310,6 +320,12 @@ func (c *Chain) activate() error {
 		return nil
 	}
 	c.transport.Configure(c.cfg.Channel, self, mem.members())
+	if c.cfg.Comm != nil {
+		c.mu.Lock()
+		c.registered = true
+		c.mu.Unlock()
+		c.cfg.Comm.Register(c.cfg.Channel, c)
+	}
 	return c.startRaft()
 }
 
@@ -334,9 +350,12 @@ func (c *Chain) halt(state string, err error) {
 	c.haltOnce.Do(func() {
 		c.mu.Lock()
 		c.state, c.err = state, err
-		n := c.node
+		n, registered := c.node, c.registered
 		c.mu.Unlock()
 		c.cancel()
+		if registered {
+			c.cfg.Comm.Unregister(c.cfg.Channel)
+		}
 		if n != nil {
 			n.Stop()
 		}

@@ -126,8 +126,15 @@ func TestConfigUpdateBatchSize(t *testing.T) {
 func TestConsenterRemovalAndAddition(t *testing.T) {
 	h := newHarness(t, 4, 3, 10, 50*time.Millisecond)
 	startAll(h, 3)
-	lead := h.leader()
-	tr := h.startTraffic(6, 0, 1)
+	// The leader itself is removed: the hardest case.
+	gone := h.leader()
+	var keep []int
+	for i := 0; i < 3; i++ {
+		if i != gone {
+			keep = append(keep, i)
+		}
+	}
+	tr := h.startTraffic(6, keep...)
 	tr.waitAcked(30)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -139,20 +146,20 @@ func TestConsenterRemovalAndAddition(t *testing.T) {
 		}
 		return out
 	}
+	id := func(i int) uint64 { return uint64(i + 1) }
 
 	// Two changes at once are refused before anything is proposed.
-	b := h.node(0).chain.Bundle()
-	bad := h.pki.configEnvelope(t, b, setConsenters(t, cons(0, 3)))
-	if err := h.node(lead).chain.Configure(ctx, bad, b.Sequence()); !errors.Is(err, ErrBadConfig) {
+	b := h.node(keep[0]).chain.Bundle()
+	bad := h.pki.configEnvelope(t, b, setConsenters(t, cons(keep[0], 3)))
+	if err := h.node(gone).chain.Configure(ctx, bad, b.Sequence()); !errors.Is(err, ErrBadConfig) {
 		t.Fatalf("replacing a consenter in one update: %v, want ErrBadConfig", err)
 	}
 
-	// Remove orderer 2 (raft id 3), even if it leads.
-	rm := h.pki.configEnvelope(t, b, setConsenters(t, cons(0, 1)))
-	if err := h.node(0).chain.Configure(ctx, rm, b.Sequence()); err != nil {
+	rm := h.pki.configEnvelope(t, b, setConsenters(t, cons(keep...)))
+	if err := h.node(keep[0]).chain.Configure(ctx, rm, b.Sequence()); err != nil {
 		t.Fatalf("remove consenter: %v", err)
 	}
-	removed := h.node(2)
+	removed := h.node(gone)
 	select {
 	case <-removed.chain.Errored():
 	case <-time.After(10 * time.Second):
@@ -162,8 +169,9 @@ func TestConsenterRemovalAndAddition(t *testing.T) {
 		t.Fatalf("removed consenter status %+v", st)
 	}
 	voters := func(want ...uint64) func() bool {
+		slices.Sort(want)
 		return func() bool {
-			for _, i := range []int{0, 1} {
+			for _, i := range keep {
 				n := h.node(i)
 				if n == nil || n.chain.raftNode() == nil || !slices.Equal(n.chain.raftNode().Status().Voters, want) {
 					return false
@@ -172,28 +180,29 @@ func TestConsenterRemovalAndAddition(t *testing.T) {
 			return true
 		}
 	}
-	h.eventually(10*time.Second, "raft voters [1 2]", voters(1, 2))
+	h.eventually(10*time.Second, "raft voters without the removed leader", voters(id(keep[0]), id(keep[1])))
 	tr.waitAcked(30)
 
 	// Add orderer 3 as raft id 4; it joins with the config block.
-	b = h.node(0).chain.Bundle()
-	add := h.pki.configEnvelope(t, b, setConsenters(t, cons(0, 1, 3)))
-	if err := h.node(1).chain.Configure(ctx, add, b.Sequence()); err != nil {
+	b = h.node(keep[0]).chain.Bundle()
+	add := h.pki.configEnvelope(t, b, setConsenters(t, cons(keep[0], keep[1], 3)))
+	if err := h.node(keep[1]).chain.Configure(ctx, add, b.Sequence()); err != nil {
 		t.Fatalf("add consenter: %v", err)
 	}
-	h.eventually(5*time.Second, "node 0 to apply the update", func() bool { return h.node(0).chain.Bundle().Sequence() == b.Sequence()+1 })
-	joinNum := findBlock(t, h.node(0), add)
-	join, err := h.node(0).store.Block(joinNum)
+	src := h.node(keep[0])
+	h.eventually(5*time.Second, "the update applied", func() bool { return src.chain.Bundle().Sequence() == b.Sequence()+1 })
+	joinNum := findBlock(t, src, add)
+	join, err := src.store.Block(joinNum)
 	if err != nil {
 		t.Fatal(err)
 	}
 	md, err := raftMetadata(join)
-	if err != nil || !slices.Equal(md.GetConsenterIds(), []uint64{1, 2, 4}) || md.GetNextConsenterId() != 5 {
-		t.Fatalf("config block metadata %v (%v), want ids [1 2 4] next 5", md, err)
+	if err != nil || !slices.Equal(md.GetConsenterIds(), []uint64{id(keep[0]), id(keep[1]), 4}) || md.GetNextConsenterId() != 5 {
+		t.Fatalf("config block metadata %v (%v), want ids [%d %d 4] next 5", md, err, id(keep[0]), id(keep[1]))
 	}
-	h.stop(2)
+	h.stop(gone)
 	h.start(3, join)
-	h.eventually(10*time.Second, "raft voters [1 2 4]", voters(1, 2, 4))
+	h.eventually(10*time.Second, "raft voters with the new consenter", voters(id(keep[0]), id(keep[1]), 4))
 	h.eventually(10*time.Second, "new consenter active", func() bool {
 		st := h.node(3).chain.Status()
 		return st.Status == StatusActive && st.ConsensusRelation == RelationConsenter && st.RaftID == 4
@@ -205,7 +214,7 @@ func TestConsenterRemovalAndAddition(t *testing.T) {
 	tr2.waitAcked(10)
 	tr2.finish()
 
-	nodes := []*tnode{h.node(0), h.node(1), h.node(3)}
+	nodes := []*tnode{h.node(keep[0]), h.node(keep[1]), h.node(3)}
 	h.converge(joinNum+1, nodes...)
 	counts := h.checkIdentical(nodes...)
 	tr.check(t, counts)
@@ -213,4 +222,41 @@ func TestConsenterRemovalAndAddition(t *testing.T) {
 	if got := h.node(3).puller.pulled.Load(); got < int64(joinNum) {
 		t.Fatalf("joining node pulled %d blocks, want at least %d", got, joinNum)
 	}
+}
+
+// An orderer that is not a consenter follows by pulling blocks, and turns
+// into a consenter when a config block adds it.
+func TestFollowerBecomesConsenter(t *testing.T) {
+	h := newHarness(t, 4, 3, 10, 50*time.Millisecond)
+	startAll(h, 3)
+	h.leader()
+	h.start(3, nil) // joins with the genesis block, which does not list it
+	if st := h.node(3).chain.Status(); st.ConsensusRelation != RelationFollower || st.RaftID != 0 {
+		t.Fatalf("follower status %+v", st)
+	}
+	tr := h.startTraffic(4, 0, 1, 2)
+	tr.waitAcked(30)
+	h.eventually(5*time.Second, "follower to pull blocks", func() bool { return h.node(3).store.Height() > 2 })
+
+	b := h.node(0).chain.Bundle()
+	var cons []*etcdraft.Consenter
+	for i := 0; i < 4; i++ {
+		cons = append(cons, toRaftConsenter(h.pki.consenter(i)))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.node(0).chain.Configure(ctx, h.pki.configEnvelope(t, b, setConsenters(t, cons)), b.Sequence()); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually(10*time.Second, "follower to become consenter 4", func() bool {
+		st := h.node(3).chain.Status()
+		n := h.node(0).chain.raftNode()
+		return st.ConsensusRelation == RelationConsenter && st.RaftID == 4 && st.Status == StatusActive &&
+			slices.Equal(n.Status().Voters, []uint64{1, 2, 3, 4})
+	})
+	tr.waitAcked(30)
+	tr.finish()
+	nodes := h.running()
+	h.converge(2, nodes...)
+	tr.check(t, h.checkIdentical(nodes...))
 }

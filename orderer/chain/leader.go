@@ -250,6 +250,12 @@ func (l *leader) onProposed(res proposeResult) {
 		config = config || cb.config
 	}
 	c.mu.Unlock()
+	// Committed envelopes are in the dedupe window now.
+	for _, cb := range blocks {
+		for _, d := range cb.block.Data.Data {
+			delete(l.pending, envHash(d))
+		}
+	}
 	if config {
 		l.afterConfig()
 	}

@@ -279,7 +279,7 @@ func TestNewRejects(t *testing.T) {
 		{"no bundle", func(c *Config) { c.Bundle = nil }, "Bundle is nil"},
 		{"other channel", func(c *Config) { c.Channel = "other" }, "Bundle is for channel"},
 		{"no signer", func(c *Config) { c.Signer = nil }, "Signer is nil"},
-		{"no transport", func(c *Config) { c.Transport = nil }, "Transport is nil"},
+		{"no transport", func(c *Config) { c.Transport = nil }, "Comm and Transport are nil"},
 		{"no self cert", func(c *Config) { c.SelfClientTLSCert = nil }, "SelfClientTLSCert"},
 		{"join without puller", func(c *Config) {
 			c.JoinBlock = &common.Block{Header: &common.BlockHeader{Number: 5}}
