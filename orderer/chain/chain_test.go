@@ -205,3 +205,35 @@ func TestSnapshotCatchUp(t *testing.T) {
 		t.Fatal("the lagging node caught up without pulling blocks: no snapshot was used")
 	}
 }
+
+// The same envelope submitted many times, concurrently and after it was
+// committed, through every node, is ordered once and every call succeeds.
+func TestDuplicateSubmissions(t *testing.T) {
+	h := newHarness(t, 3, 3, 10, 50*time.Millisecond)
+	startAll(h, 3)
+	h.leader()
+	env := txEnvelope(t, "dup")
+	submitAll := func() {
+		var wg sync.WaitGroup
+		for i := 0; i < 12; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				if err := h.node(i%3).chain.Order(ctx, proto.Clone(env).(*common.Envelope), 0); err != nil {
+					t.Errorf("submission %d: %v", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	submitAll()
+	submitAll()
+	nodes := h.running()
+	h.converge(2, nodes...)
+	raw, _ := marshal(env)
+	if n := h.checkIdentical(nodes...)[string(raw)]; n != 1 {
+		t.Fatalf("envelope ordered %d times", n)
+	}
+}

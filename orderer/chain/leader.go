@@ -1,19 +1,19 @@
 package chain
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"time"
-
-	"go.etcd.io/raft/v3/raftpb"
 
 	"weft/channelconfig"
 	"weft/orderer/blockcutter"
 	"weft/orderer/raft"
 	"weft/wire/common"
 )
+
+// maxEntryBytes bounds the blocks carried by one raft entry.
+const maxEntryBytes = 32 << 20
 
 // errRetry marks failures after which a submission may simply be tried
 // again, at whichever node leads by then.
@@ -87,7 +87,9 @@ type leader struct {
 
 func (l *leader) run() {
 	c := l.c
-	ticker := time.NewTicker(l.tick)
+	// Leadership is polled; a short period lets a new leader start
+	// cutting soon after its election even with long raft ticks.
+	ticker := time.NewTicker(min(l.tick, 50*time.Millisecond))
 	defer ticker.Stop()
 	l.timer = time.NewTimer(time.Hour)
 	l.timer.Stop()
@@ -203,16 +205,23 @@ func (l *leader) maybePropose() {
 	if len(l.proposing) > 0 || len(l.created) == 0 {
 		return
 	}
-	l.proposing, l.created = l.created, nil
-	raws := make([][]byte, len(l.proposing))
-	for i, cb := range l.proposing {
+	// Take blocks in order up to maxEntryBytes (at least one), so a raft
+	// entry stays well below the transport's message limit.
+	var raws [][]byte
+	size, take := 0, 0
+	for _, cb := range l.created {
 		raw, err := marshal(cb.block)
 		if err != nil {
 			l.reset(fmt.Errorf("%w: %v", errRetry, err))
 			return
 		}
-		raws[i] = raw
+		if take > 0 && size+len(raw) > maxEntryBytes {
+			break
+		}
+		raws, size, take = append(raws, raw), size+len(raw), take+1
 	}
+	l.proposing = l.created[:take:take]
+	l.created = slices.Clone(l.created[take:])
 	data, epoch, c := encodeEntry(raws), l.epoch, l.c
 	c.log.Debug("proposing blocks", "first", l.proposing[0].block.Header.Number, "count", len(raws))
 	go func() {
@@ -314,141 +323,4 @@ func (l *leader) armTimer() {
 	if d, ok := l.cutter.Deadline(); ok {
 		l.timer.Reset(max(d.Sub(l.c.cfg.Now()), time.Millisecond))
 	}
-}
-
-// checkRole follows raft's leadership, polled every tick.
-func (l *leader) checkRole() {
-	st := l.n.Status()
-	switch {
-	case !st.IsLeader:
-		if l.term != 0 || len(l.backlog) > 0 {
-			if l.term != 0 {
-				l.c.log.Info("no longer the raft leader", "term", l.term)
-			}
-			l.reset(fmt.Errorf("%w: leadership lost", errRetry))
-		}
-	case st.Term != l.term:
-		if l.term != 0 {
-			l.reset(fmt.Errorf("%w: leadership term changed", errRetry))
-		}
-		l.term = st.Term
-		l.sendMarker()
-	case !l.ready && !l.markerInFlight:
-		l.sendMarker()
-	case l.ready:
-		l.maybeConfChange()
-	}
-}
-
-// sendMarker proposes an empty entry; once this node has applied it, it
-// has applied everything committed before its term.
-func (l *leader) sendMarker() {
-	l.markerInFlight = true
-	epoch, term, c := l.epoch, l.term, l.c
-	go func() {
-		ctx, cancel := context.WithTimeout(c.ctx, max(2*time.Second, 4*l.electionTimeout))
-		defer cancel()
-		err := l.n.Propose(ctx, nil)
-		select {
-		case l.markerc <- markerResult{epoch: epoch, term: term, err: err}:
-		case <-c.ctx.Done():
-		}
-	}()
-}
-
-func (l *leader) onMarker(res markerResult) {
-	if res.epoch != l.epoch || res.term != l.term {
-		return
-	}
-	l.markerInFlight = false
-	c := l.c
-	if res.err != nil {
-		c.log.Warn("leader marker failed", "term", res.term, "err", res.err)
-		l.term = 0 // start over on the next tick if still leading
-		return
-	}
-	c.mu.Lock()
-	tip, logTip, bundle, mem, lc := c.tip, c.logTip, c.bundle, c.mem, c.lastConfig
-	c.mu.Unlock()
-	if tip == nil || logTip == nil || tip.Number != logTip.Number {
-		c.log.Error("store and raft log disagree on the chain tip; not cutting blocks",
-			"store_tip", tip.GetNumber(), "log_tip", logTip.GetNumber())
-		return
-	}
-	cutter, err := blockcutter.New(blockcutter.ConfigFromBatchSize(bundle.BatchSize(), bundle.BatchTimeout()))
-	if err != nil {
-		c.log.Error("channel batch config is unusable; not cutting blocks", "err", err)
-		return
-	}
-	l.bundle, l.cutter, l.tip, l.mem, l.lastConfig = bundle, cutter, headerOf(tip), mem, lc
-	l.maxInflight = maxInflight(bundle)
-	l.pending = map[[32]byte]bool{}
-	l.ready = true
-	c.log.Info("leading: cutting blocks", "term", l.term, "raft_id", l.n.Status().ID, "height", tip.Number+1)
-	l.drainBacklog()
-	l.maybeConfChange()
-}
-
-// reset abandons everything in progress; waiting submissions get err and
-// retry elsewhere (or here, once the marker has been applied again).
-func (l *leader) reset(err error) {
-	l.epoch++
-	l.term, l.ready, l.paused, l.markerInFlight = 0, false, false, false
-	l.cutter, l.created, l.proposing = nil, nil, nil
-	l.pending = map[[32]byte]bool{}
-	l.timer.Stop()
-	for _, r := range l.backlog {
-		r.done <- err
-	}
-	l.backlog = nil
-	l.c.failWaiters(err)
-}
-
-// maybeConfChange brings raft's voters in line with the consenters of the
-// newest block, one change at a time.
-func (l *leader) maybeConfChange() {
-	if !l.ready || l.ccBusy {
-		return
-	}
-	c := l.c
-	st := l.n.Status()
-	c.mu.Lock()
-	target := slices.Clone(c.mem.ids)
-	c.mu.Unlock()
-	if sameIDs(st.Voters, target) {
-		return
-	}
-	cc := &raftpb.ConfChange{}
-	for _, id := range target {
-		if !slices.Contains(st.Voters, id) {
-			cc.Type, cc.NodeId = raftpb.ConfChangeAddNode.Enum(), new(id)
-			break
-		}
-	}
-	if cc.NodeId == nil {
-		for _, id := range st.Voters {
-			if !slices.Contains(target, id) {
-				cc.Type, cc.NodeId = raftpb.ConfChangeRemoveNode.Enum(), new(id)
-				break
-			}
-		}
-	}
-	l.ccBusy = true
-	c.log.Info("changing raft membership", "type", cc.GetType().String(), "node", cc.GetNodeId(), "voters", st.Voters, "consenters", target)
-	go func() {
-		ctx, cancel := context.WithTimeout(c.ctx, max(2*time.Second, 4*l.electionTimeout))
-		defer cancel()
-		err := l.n.ProposeConfChange(ctx, cc)
-		select {
-		case l.ccc <- err:
-		case <-c.ctx.Done():
-		}
-	}()
-}
-
-func maxInflight(b *channelconfig.Bundle) int {
-	if n := b.EtcdRaftOptions().GetMaxInflightBlocks(); n > 0 {
-		return int(n)
-	}
-	return channelconfig.DefaultMaxInflightBlocks
 }
