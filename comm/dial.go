@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -70,16 +71,22 @@ func Dial(ctx context.Context, addr string, tlsConf *tls.Config) (*grpc.ClientCo
 		if s == connectivity.Ready {
 			return conn, nil
 		}
-		if s == connectivity.Idle {
-			conn.Connect()
-		}
 		// A TLS failure (wrong certificate, client certificate refused)
 		// will not heal by retrying until the deadline.
-		if herr := rec.lastErr(); s == connectivity.TransientFailure && herr != nil {
+		if herr := rec.lastErr(); herr != nil {
 			conn.Close()
 			return nil, fmt.Errorf("dial %s: %w", addr, herr)
 		}
-		if !conn.WaitForStateChange(ctx, s) {
+		if s == connectivity.Idle {
+			conn.Connect()
+		}
+		// The TLS error may be recorded after the state changed (a
+		// write fails before the alert is read), and pick_first stays in
+		// TRANSIENT_FAILURE while retrying, so look again now and then.
+		wctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		conn.WaitForStateChange(wctx, s)
+		cancel()
+		if ctx.Err() != nil {
 			conn.Close()
 			if herr := rec.lastErr(); herr != nil {
 				return nil, fmt.Errorf("dial %s: %w (last handshake error: %v)", addr, ctx.Err(), herr)
@@ -117,23 +124,42 @@ func (r *recordingCreds) record(err error) {
 	r.mu.Unlock()
 }
 
-// alertConn records TLS alerts received from the server.
+// alertConn records TLS alerts received from the server, and the server
+// hanging up before it sent any data: under TLS 1.3 a refused client
+// certificate often shows only as a reset, the alert being discarded.
 type alertConn struct {
 	net.Conn
-	rec *recordingCreds
+	rec     *recordingCreds
+	gotData atomic.Bool
 }
 
 func (c *alertConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
-	var op *net.OpError
-	if err != nil && errors.As(err, &op) && op.Op == "remote error" {
-		c.rec.record(err)
+	if n > 0 {
+		c.gotData.Store(true)
 	}
+	c.check(err)
 	return n, err
 }
 
-func (r *recordingCreds) Clone() credentials.TransportCredentials {
-	return &recordingCreds{TransportCredentials: r.TransportCredentials.Clone()}
+func (c *alertConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	c.check(err)
+	return n, err
+}
+
+func (c *alertConn) check(err error) {
+	if err == nil || errors.Is(err, net.ErrClosed) {
+		return
+	}
+	var op *net.OpError
+	switch {
+	case errors.As(err, &op) && op.Op == "remote error":
+		c.rec.record(err)
+	case !c.gotData.Load():
+		c.rec.record(fmt.Errorf("server closed the connection right after the TLS handshake "+
+			"(client certificate refused?): %w", err))
+	}
 }
 
 func (r *recordingCreds) lastErr() error {

@@ -136,7 +136,10 @@ func TestConfigErrors(t *testing.T) {
 		{"server key mismatch", func() error { _, err := ServerTLSConfig(p.cert, other.key, nil, false); return err }, "key pair"},
 		{"server garbage cert", func() error { _, err := ServerTLSConfig([]byte("junk"), p.key, nil, false); return err }, "certPEM"},
 		{"required without roots", func() error { _, err := ServerTLSConfig(p.cert, p.key, nil, true); return err }, "clientRootCAs: empty"},
-		{"bad client root", func() error { _, err := ServerTLSConfig(p.cert, p.key, [][]byte{ca.pem, []byte("x")}, true); return err }, "clientRootCAs: entry 1"},
+		{"bad client root", func() error {
+			_, err := ServerTLSConfig(p.cert, p.key, [][]byte{ca.pem, []byte("x")}, true)
+			return err
+		}, "clientRootCAs: entry 1"},
 		{"client without roots", func() error { _, err := ClientTLSConfig(nil, nil, nil, ""); return err }, "rootCAs: empty"},
 		{"client bad root", func() error { _, err := ClientTLSConfig(nil, nil, [][]byte{p.key}, ""); return err }, "rootCAs: entry 0"},
 		{"client cert without key", func() error { _, err := ClientTLSConfig(p.cert, nil, [][]byte{ca.pem}, ""); return err }, "keyPEM: empty"},
