@@ -65,7 +65,7 @@ func (n *Network) SetDefaults() {
 // mychannel, and the basic chaincode on it. Defaults are already applied.
 func Default() *Network {
 	n := &Network{
-		Name:    "test-network",
+		Name: "test-network",
 		// MSP ID as in Fabric's test network, not the "<org>MSP" default.
 		Orderer: Orderer{Org: "OrdererOrg", MSPID: "OrdererMSP", Domain: "example.com", Nodes: 3},
 		Orgs: []Org{

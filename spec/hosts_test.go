@@ -36,7 +36,7 @@ func TestLookups(t *testing.T) {
 		wantOK bool
 	}{
 		{"Org1", "Org1MSP", true},
-		{"Org2", "Org2MSP", true}, // defaulted on the fly
+		{"Org2", "Org2MSP", true},             // defaulted on the fly
 		{"OrdererOrg", "OrdererOrgMSP", true}, // defaulted on the fly
 		{"Nope", "", false},
 		{"", "", false},

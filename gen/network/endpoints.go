@@ -21,11 +21,13 @@ type Endpoints struct {
 	OrdererBase int
 	// PeerBase is peer0 of the first org; org k starts at PeerBase+2000*k.
 	PeerBase int
+	// OpsBase is the first orderer's operations port (Fabric's 9443).
+	OpsBase int
 }
 
 // DefaultEndpoints are the loopback endpoints `weft up` uses.
 func DefaultEndpoints() Endpoints {
-	return Endpoints{Host: "localhost", OrdererBase: 7050, PeerBase: 7051}
+	return Endpoints{Host: "localhost", OrdererBase: 7050, PeerBase: 7051, OpsBase: 9443}
 }
 
 // Orderer returns the client (and cluster) port of orderer i.

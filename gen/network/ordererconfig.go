@@ -20,7 +20,7 @@ func (l Layout) OrdererConfigPath(host string) string {
 }
 
 // OrdererOps returns the operations port of orderer i.
-func (e Endpoints) OrdererOps(i int) int { return 9443 + 100*i }
+func (e Endpoints) OrdererOps(i int) int { return e.OpsBase + 100*i }
 
 // OrdererConfig is the orderer.yaml of orderer i of the spec: mutual TLS on
 // the client/cluster listener (client certificates from any org's TLS CA),

@@ -30,6 +30,7 @@ channels and chaincode.`,
 		newCryptogenCmd(),
 		newGenerateCmd(),
 		newSpecCmd(),
+		newNodeCmd(),
 	)
 	return root
 }
