@@ -39,6 +39,8 @@ type NodeInfo struct {
 	Address string `json:"address"`
 	// AdminAddress is the orderer's channel participation API.
 	AdminAddress string `json:"adminAddress,omitempty"`
+	// Config is the node's configuration file (orderer.yaml).
+	Config string `json:"config,omitempty"`
 	Dir          string `json:"dir"`
 }
 
@@ -84,6 +86,14 @@ func Generate(n *spec.Network, dir string, opts Options) (*Result, error) {
 	}
 
 	res := describe(n, l, ep)
+	cfgs, err := WriteOrdererConfigs(n, l, ep)
+	if err != nil {
+		return nil, err
+	}
+	for i := range cfgs {
+		res.Orderers[i].Config = cfgs[i]
+	}
+	fmt.Fprintf(out, "orderer configs: %s\n", filepath.Dir(filepath.Dir(cfgs[0])))
 	for _, ch := range n.Channels {
 		path := l.ChannelBlock(ch.Name)
 		if _, err := os.Stat(path); err == nil {

@@ -85,6 +85,10 @@ func printResult(w io.Writer, n *spec.Network, res *network.Result) {
 	if len(res.Channels) > 0 {
 		fmt.Fprintf(w, "\nInspect one with: weft configtxgen -inspectBlock %s\n", res.Channels[0].Block)
 	}
+	if len(res.Orderers) > 0 {
+		o := res.Orderers[0]
+		fmt.Fprintf(w, "Run an orderer with: weft node orderer --config %s\n", o.Config)
+	}
 }
 
 func newSpecCmd() *cobra.Command {
