@@ -41,7 +41,7 @@ type NodeInfo struct {
 	AdminAddress string `json:"adminAddress,omitempty"`
 	// Config is the node's configuration file (orderer.yaml).
 	Config string `json:"config,omitempty"`
-	Dir          string `json:"dir"`
+	Dir    string `json:"dir"`
 }
 
 // OrgInfo points at an organization's MSP folders.

@@ -181,4 +181,3 @@ func printJSON(cmd *cobra.Command, noStatus bool, status string, v any) error {
 	enc.SetIndent("", "\t")
 	return enc.Encode(v)
 }
-
