@@ -11,6 +11,7 @@ import (
 
 	"weft/channelconfig"
 	nodeorderer "weft/node/orderer"
+	nodepeer "weft/node/peer"
 	"weft/spec"
 	"weft/wire/common"
 	"weft/wire/orderer"
@@ -187,5 +188,34 @@ func TestOrdererConfigsLoad(t *testing.T) {
 		if len(c.General.TLS.ClientRootCAs) != 3 {
 			t.Errorf("%s: client roots %v; want orderer org + 2 peer orgs", p, c.General.TLS.ClientRootCAs)
 		}
+	}
+}
+
+func TestPeerConfigsLoad(t *testing.T) {
+	dir := t.TempDir()
+	n := spec.Default()
+	mustGenerate(t, n, dir)
+	paths, err := WritePeerConfigs(n, Layout{Dir: dir}, DefaultEndpoints())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paths) != 2 {
+		t.Fatalf("%d peer configs", len(paths))
+	}
+	for i, p := range paths {
+		c, err := nodepeer.LoadConfig(p, []string{"CORE_PEER_GATEWAY_ENABLED=true"})
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		want := []string{"Org1MSP", "Org2MSP"}[i]
+		if c.Peer.LocalMSPID != want || !c.Peer.Gateway.Enabled {
+			t.Errorf("%s: msp %q gateway %v", p, c.Peer.LocalMSPID, c.Peer.Gateway.Enabled)
+		}
+		if _, err := os.Stat(filepath.Join(filepath.Dir(p), c.Peer.TLS.Cert.File)); err != nil {
+			t.Errorf("%s: TLS cert path does not resolve: %v", p, err)
+		}
+	}
+	if _, err := nodepeer.LoadConfig(paths[0], []string{"CORE_PEER_TLS_ENABLED=false"}); err == nil || !strings.Contains(err.Error(), "peer.tls.enabled") {
+		t.Errorf("TLS off: %v", err)
 	}
 }
