@@ -39,7 +39,7 @@ type NodeInfo struct {
 	Address string `json:"address"`
 	// AdminAddress is the orderer's channel participation API.
 	AdminAddress string `json:"adminAddress,omitempty"`
-	// Config is the node's configuration file (orderer.yaml).
+	// Config is the node's configuration file (orderer.yaml or core.yaml).
 	Config string `json:"config,omitempty"`
 	Dir    string `json:"dir"`
 }
@@ -93,7 +93,14 @@ func Generate(n *spec.Network, dir string, opts Options) (*Result, error) {
 	for i := range cfgs {
 		res.Orderers[i].Config = cfgs[i]
 	}
-	fmt.Fprintf(out, "orderer configs: %s\n", filepath.Dir(filepath.Dir(cfgs[0])))
+	peerCfgs, err := WritePeerConfigs(n, l, ep)
+	if err != nil {
+		return nil, err
+	}
+	for i := range peerCfgs {
+		res.Peers[i].Config = peerCfgs[i]
+	}
+	fmt.Fprintf(out, "node configs: %s\n", filepath.Dir(filepath.Dir(cfgs[0])))
 	for _, ch := range n.Channels {
 		path := l.ChannelBlock(ch.Name)
 		if _, err := os.Stat(path); err == nil {
