@@ -147,7 +147,9 @@ func TestWrites(t *testing.T) {
 		func() error { return s.PutState("cc", "gone", []byte("x")) },
 		func() error { return s.DelState("cc", "gone") },
 		func() error { return s.PutState("cc", "empty", []byte{}) }, // empty value = delete
-		func() error { return s.SetStateMetadata("cc", "z", map[string][]byte{"b": []byte("2"), "a": []byte("1")}) },
+		func() error {
+			return s.SetStateMetadata("cc", "z", map[string][]byte{"b": []byte("2"), "a": []byte("1")})
+		},
 		func() error { return s.SetStateMetadata("cc", "m", nil) }, // metadata delete
 	}
 	for i, f := range steps {
