@@ -111,7 +111,9 @@ func TestValidate(t *testing.T) {
 		{name: "endorsed by wrong org", want: []peer.TxValidationCode{EPF},
 			txs: one(func(t *testing.T, f *fixture) txSpec { return txSpec{endorsers: []*msptest.Member{f.peer2}} })},
 		{name: "endorsed by client of right org", want: []peer.TxValidationCode{EPF},
-			txs: one(func(t *testing.T, f *fixture) txSpec { return txSpec{endorsers: []*msptest.Member{f.client1AsEndorser}} })},
+			txs: one(func(t *testing.T, f *fixture) txSpec {
+				return txSpec{endorsers: []*msptest.Member{f.client1AsEndorser}}
+			})},
 		{name: "endorsed by untrusted identity", want: []peer.TxValidationCode{EPF},
 			txs: one(func(t *testing.T, f *fixture) txSpec { return txSpec{endorsers: []*msptest.Member{f.untrusted}} })},
 		{name: "extra bad endorsement ignored", want: []peer.TxValidationCode{VALID},
