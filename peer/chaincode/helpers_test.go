@@ -125,11 +125,11 @@ type fakeTx struct {
 	invoke        func(ctx context.Context, name string, args [][]byte, channel string) (*pb.Response, *pb.ChaincodeEvent, error)
 }
 
-func (f *fakeTx) Simulator() *txsim.Simulator           { return f.sim }
-func (f *fakeTx) ChannelID() string                     { return f.channel }
-func (f *fakeTx) TxID() string                          { return f.txid }
-func (f *fakeTx) SignedProposal() *pb.SignedProposal    { return f.sp }
-func (f *fakeTx) ChaincodeName() string                 { return f.name }
+func (f *fakeTx) Simulator() *txsim.Simulator        { return f.sim }
+func (f *fakeTx) ChannelID() string                  { return f.channel }
+func (f *fakeTx) TxID() string                       { return f.txid }
+func (f *fakeTx) SignedProposal() *pb.SignedProposal { return f.sp }
+func (f *fakeTx) ChaincodeName() string              { return f.name }
 func (f *fakeTx) InvokeChaincode(ctx context.Context, name string, args [][]byte, channel string) (*pb.Response, *pb.ChaincodeEvent, error) {
 	if f.invoke == nil {
 		return nil, nil, fmt.Errorf("no chaincode %s", name)
@@ -192,7 +192,9 @@ func startFakeCCTLS(t *testing.T, regName string, run func(s *fakeStub), srvTLS 
 	return f
 }
 
-func (f *fakeCC) conn() *Connection { return &Connection{Address: f.addr, DialTimeout: 2 * time.Second} }
+func (f *fakeCC) conn() *Connection {
+	return &Connection{Address: f.addr, DialTimeout: 2 * time.Second}
+}
 
 func (f *fakeCC) connectCount() int {
 	f.mu.Lock()
@@ -331,7 +333,9 @@ func (s *fakeStub) complete(resp *pb.Response, ev *pb.ChaincodeEvent) {
 		ChannelId: s.msg.GetChannelId(), ChaincodeEvent: ev})
 }
 
-func (s *fakeStub) ok(payload string) { s.complete(&pb.Response{Status: 200, Payload: []byte(payload)}, nil) }
+func (s *fakeStub) ok(payload string) {
+	s.complete(&pb.Response{Status: 200, Payload: []byte(payload)}, nil)
+}
 
 func (s *fakeStub) fail(text string) {
 	_ = s.c.send(&pb.ChaincodeMessage{Type: pb.ChaincodeMessage_ERROR, Payload: []byte(text), Txid: s.msg.GetTxid(), ChannelId: s.msg.GetChannelId()})

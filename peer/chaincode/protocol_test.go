@@ -273,47 +273,37 @@ func TestExecuteConcurrentTransactions(t *testing.T) {
 }
 
 func TestExecuteDuplicateTxID(t *testing.T) {
-	release := make(chan struct{})
+	started, release := make(chan struct{}, 2), make(chan struct{})
 	f := startFakeCC(t, "cc:1", func(s *fakeStub) {
+		started <- struct{}{}
 		<-release
 		s.ok(s.msg.GetChannelId())
 	})
 	l := newTestLedger(t)
 	r := newTestRuntime(t, Options{})
-	first := make(chan error, 1)
-	go func() {
-		tx := &fakeTx{sim: l.sim("t"), channel: "ch", txid: "t", name: "cc"}
-		_, _, err := r.Execute(context.Background(), "cc:1", f.conn(), tx, input("x"), false)
-		first <- err
-	}()
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		tx := &fakeTx{sim: l.sim("t"), channel: "ch", txid: "t", name: "cc"}
-		_, _, err := r.Execute(context.Background(), "cc:1", f.conn(), tx, input("x"), false)
-		if err != nil && strings.Contains(err.Error(), "already running") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("duplicate transaction not refused: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
+	results := make(chan error, 2)
+	for _, ch := range []string{"ch", "ch2"} {
+		go func() {
+			tx := &fakeTx{sim: l.sim("t"), channel: ch, txid: "t", name: "cc"}
+			resp, _, err := r.Execute(context.Background(), "cc:1", f.conn(), tx, input("x"), false)
+			if err == nil && string(resp.GetPayload()) != ch {
+				err = fmt.Errorf("payload %q, want %q", resp.GetPayload(), ch)
+			}
+			results <- err
+		}()
 	}
-	// The same tx id on another channel is a different transaction.
-	other := make(chan error, 1)
-	go func() {
-		tx := &fakeTx{sim: l.sim("t"), channel: "ch2", txid: "t", name: "cc"}
-		resp, _, err := r.Execute(context.Background(), "cc:1", f.conn(), tx, input("x"), false)
-		if err == nil && string(resp.GetPayload()) != "ch2" {
-			err = fmt.Errorf("payload %q", resp.GetPayload())
-		}
-		other <- err
-	}()
-	time.Sleep(50 * time.Millisecond)
+	// The same tx id on another channel is a different transaction, so both run.
+	<-started
+	<-started
+	tx := &fakeTx{sim: l.sim("t"), channel: "ch", txid: "t", name: "cc"}
+	_, _, err := r.Execute(context.Background(), "cc:1", f.conn(), tx, input("x"), false)
+	if err == nil || !strings.Contains(err.Error(), "already running") {
+		t.Fatalf("duplicate transaction: %v", err)
+	}
 	close(release)
-	if err := <-first; err != nil {
-		t.Fatal(err)
-	}
-	if err := <-other; err != nil {
-		t.Fatal(err)
+	for i := 0; i < 2; i++ {
+		if err := <-results; err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -16,21 +16,21 @@ import (
 type requestFunc func(tx *txState, msg *pb.ChaincodeMessage) ([]byte, error)
 
 var requestHandlers = map[pb.ChaincodeMessage_Type]requestFunc{
-		pb.ChaincodeMessage_GET_STATE:             getState,
-		pb.ChaincodeMessage_GET_STATE_MULTIPLE:    getStateMultiple,
-		pb.ChaincodeMessage_PUT_STATE:             putState,
-		pb.ChaincodeMessage_DEL_STATE:             delState,
-		pb.ChaincodeMessage_WRITE_BATCH_STATE:     writeBatch,
-		pb.ChaincodeMessage_GET_STATE_METADATA:    getStateMetadata,
-		pb.ChaincodeMessage_PUT_STATE_METADATA:    putStateMetadata,
-		pb.ChaincodeMessage_GET_STATE_BY_RANGE:    getStateByRange,
-		pb.ChaincodeMessage_GET_QUERY_RESULT:      getQueryResult,
-		pb.ChaincodeMessage_GET_HISTORY_FOR_KEY:   getHistoryForKey,
-		pb.ChaincodeMessage_QUERY_STATE_NEXT:      queryStateNext,
-		pb.ChaincodeMessage_QUERY_STATE_CLOSE:     queryStateClose,
-		pb.ChaincodeMessage_INVOKE_CHAINCODE:      invokeChaincode,
-		pb.ChaincodeMessage_GET_PRIVATE_DATA_HASH: privateOnly,
-		pb.ChaincodeMessage_PURGE_PRIVATE_DATA:    privateOnly,
+	pb.ChaincodeMessage_GET_STATE:             getState,
+	pb.ChaincodeMessage_GET_STATE_MULTIPLE:    getStateMultiple,
+	pb.ChaincodeMessage_PUT_STATE:             putState,
+	pb.ChaincodeMessage_DEL_STATE:             delState,
+	pb.ChaincodeMessage_WRITE_BATCH_STATE:     writeBatch,
+	pb.ChaincodeMessage_GET_STATE_METADATA:    getStateMetadata,
+	pb.ChaincodeMessage_PUT_STATE_METADATA:    putStateMetadata,
+	pb.ChaincodeMessage_GET_STATE_BY_RANGE:    getStateByRange,
+	pb.ChaincodeMessage_GET_QUERY_RESULT:      getQueryResult,
+	pb.ChaincodeMessage_GET_HISTORY_FOR_KEY:   getHistoryForKey,
+	pb.ChaincodeMessage_QUERY_STATE_NEXT:      queryStateNext,
+	pb.ChaincodeMessage_QUERY_STATE_CLOSE:     queryStateClose,
+	pb.ChaincodeMessage_INVOKE_CHAINCODE:      invokeChaincode,
+	pb.ChaincodeMessage_GET_PRIVATE_DATA_HASH: privateOnly,
+	pb.ChaincodeMessage_PURGE_PRIVATE_DATA:    privateOnly,
 }
 
 var errPrivateData = errors.New("private data is not supported yet")
