@@ -31,6 +31,7 @@ channels and chaincode.`,
 		newGenerateCmd(),
 		newSpecCmd(),
 		newNodeCmd(),
+		newBenchCmd(),
 		newOsnadminCmd(),
 	)
 	return root

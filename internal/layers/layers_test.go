@@ -31,6 +31,7 @@ var rank = []struct {
 	{"weft/spec", 7},
 	{"weft/gen", 8},
 	{"weft/gen/network", 9},
+	{"weft/bench", 10},
 	{"weft/internal/cli", 11},
 	{"weft/cmd", 12},
 	{"weft/internal/layers", 12},
