@@ -97,7 +97,7 @@ func (c *checker) endorsements(tx *endorserTx) []policy.SignedData {
 		}
 		data := make([]byte, 0, len(prpBytes)+len(e.GetEndorser()))
 		data = append(append(data, prpBytes...), e.GetEndorser()...)
-		id, err := c.mspMgr.DeserializeIdentity(e.GetEndorser())
+		id, err := c.identity(e.GetEndorser())
 		if err != nil || id.Verify(data, e.GetSignature()) != nil {
 			continue
 		}

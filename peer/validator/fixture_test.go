@@ -295,3 +295,16 @@ func txIDOf(t testing.TB, env []byte) string {
 	}
 	return ch.GetTxId()
 }
+
+// newBatchWithMeta is a batch putting cc/key=value with metadata at {1, 0}.
+func newBatchWithMeta(t testing.TB, key, value string, meta map[string][]byte) *statedb.UpdateBatch {
+	t.Helper()
+	raw := must(txsim.MarshalMetadata(meta))(t)
+	b := statedb.NewUpdateBatch()
+	b.Put("cc", key, []byte(value), raw, statedb.Version{BlockNum: 1})
+	return b
+}
+
+func txIDFor(sh *common.SignatureHeader) string {
+	return channelconfig.ComputeTxID(sh.GetNonce(), sh.GetCreator())
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"sync"
 
 	"google.golang.org/protobuf/proto"
 
@@ -20,6 +21,25 @@ type checker struct {
 	in      Input
 	mspMgr  *msp.Manager
 	channel string
+	// ids caches identity deserialization for the block: a block's creators
+	// and endorsers repeat, and every deserialization verifies a certificate
+	// chain. Validity is judged once per block, which is the moment the block
+	// is validated anyway.
+	ids sync.Map // string(serialized) -> identityResult
+}
+
+type identityResult struct {
+	id  *msp.Identity
+	err error
+}
+
+func (c *checker) identity(serialized []byte) (*msp.Identity, error) {
+	if r, ok := c.ids.Load(string(serialized)); ok {
+		return r.(identityResult).id, r.(identityResult).err
+	}
+	id, err := c.mspMgr.DeserializeIdentity(serialized)
+	c.ids.Store(string(serialized), identityResult{id, err})
+	return id, err
 }
 
 // endorserTx is the parsed body of an endorser transaction.
@@ -68,7 +88,7 @@ func (c *checker) checkTx(data []byte) *txInfo {
 		info.code = code
 		return info
 	}
-	creator, err := c.mspMgr.DeserializeIdentity(shdr.GetCreator())
+	creator, err := c.identity(shdr.GetCreator())
 	if err != nil || creator.Verify(env.GetPayload(), env.GetSignature()) != nil {
 		info.code = peer.TxValidationCode_BAD_CREATOR_SIGNATURE
 		return info
