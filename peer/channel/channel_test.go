@@ -147,8 +147,8 @@ func TestRecovery(t *testing.T) {
 	}
 	expect := map[string]*want{
 		"a": {"4", "p", statedb.Version{BlockNum: 3}}, // value write keeps metadata
-		"b": nil, // deleted in block 2
-		"c": nil, // only written by an invalid tx
+		"b": nil,                                      // deleted in block 2
+		"c": nil,                                      // only written by an invalid tx
 	}
 	check := func(t *testing.T, c *Channel) {
 		t.Helper()
