@@ -27,6 +27,7 @@ var rank = []struct {
 	{"weft/comm", 3},
 	{"weft/deliver", 4},
 	{"weft/orderer", 5},
+	{"weft/peer", 5},
 	{"weft/node", 6},
 	{"weft/spec", 7},
 	{"weft/gen", 8},
