@@ -85,14 +85,35 @@ func (l *testLedger) commit(txid string, rws *rwset.TxReadWriteSet) {
 		if err := proto.Unmarshal(ns.GetRwset(), kv); err != nil {
 			l.t.Fatal(err)
 		}
+		mds := map[string][]byte{}
+		for _, mw := range kv.GetMetadataWrites() {
+			md, err := txsim.MarshalMetadataEntries(mw.GetEntries())
+			if err != nil {
+				l.t.Fatal(err)
+			}
+			mds[mw.GetKey()] = md
+		}
+		written := map[string]bool{}
 		for _, w := range kv.GetWrites() {
+			written[w.GetKey()] = true
 			if w.GetIsDelete() {
 				b.Delete(ns.GetNamespace(), w.GetKey(), v)
 			} else {
-				b.Put(ns.GetNamespace(), w.GetKey(), w.GetValue(), nil, v)
+				b.Put(ns.GetNamespace(), w.GetKey(), w.GetValue(), mds[w.GetKey()], v)
 			}
 			l.mods[modKey(ns.GetNamespace(), w.GetKey(), v)] = &queryresult.KeyModification{
 				TxId: txid, Value: w.GetValue(), Timestamp: ts, IsDelete: w.GetIsDelete()}
+		}
+		// A metadata-only write keeps the committed value.
+		for key, md := range mds {
+			if written[key] {
+				continue
+			}
+			cur, err := l.db.Get(ns.GetNamespace(), key)
+			if err != nil || cur == nil {
+				l.t.Fatalf("metadata write of %q without a value: %v", key, err)
+			}
+			b.Put(ns.GetNamespace(), key, cur.Value, md, v)
 		}
 	}
 	if err := l.db.Commit(b, l.block); err != nil {
