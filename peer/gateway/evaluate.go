@@ -58,4 +58,3 @@ func (g *Gateway) Evaluate(ctx context.Context, req *gp.EvaluateRequest) (*gp.Ev
 	}
 	return nil, rpcError(codes.Aborted, "failed to evaluate transaction, see attached details for more info", details...)
 }
-

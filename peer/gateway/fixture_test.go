@@ -103,8 +103,8 @@ type channel struct {
 	pc     gateway.PolicyChecker
 }
 
-func (c *channel) Bundle() *channelconfig.Bundle    { return c.bundle }
-func (c *channel) Ledger() deliver.Ledger           { return c.ledger }
+func (c *channel) Bundle() *channelconfig.Bundle   { return c.bundle }
+func (c *channel) Ledger() deliver.Ledger          { return c.ledger }
 func (c *channel) Policies() gateway.PolicyChecker { return c.pc }
 
 func (c *channel) WaitForTx(ctx context.Context, txID string) (peer.TxValidationCode, uint64, error) {
