@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"weft/comm"
 	pb "weft/wire/peer"
 )
 
@@ -305,5 +307,55 @@ func TestExecuteDuplicateTxID(t *testing.T) {
 		if err := <-results; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// rawCC serves Connect with an arbitrary function, for broken handshakes.
+type rawCC struct {
+	pb.UnimplementedChaincodeServer
+	connect func(stream pb.Chaincode_ConnectServer) error
+}
+
+func (r *rawCC) Connect(stream pb.Chaincode_ConnectServer) error { return r.connect(stream) }
+
+func TestExecuteBrokenHandshake(t *testing.T) {
+	register := func(payload []byte, typ pb.ChaincodeMessage_Type) func(pb.Chaincode_ConnectServer) error {
+		return func(s pb.Chaincode_ConnectServer) error {
+			if err := s.Send(&pb.ChaincodeMessage{Type: typ, Payload: payload}); err != nil {
+				return err
+			}
+			<-s.Context().Done()
+			return nil
+		}
+	}
+	good, _ := proto.Marshal(&pb.ChaincodeID{Name: "cc:1"})
+	for _, tc := range []struct {
+		name    string
+		connect func(pb.Chaincode_ConnectServer) error
+		want    string
+	}{
+		{"silent", func(s pb.Chaincode_ConnectServer) error { <-s.Context().Done(); return nil }, "waiting for REGISTER: no message within"},
+		{"hang up", func(pb.Chaincode_ConnectServer) error { return nil }, "waiting for REGISTER"},
+		{"not register", register(good, pb.ChaincodeMessage_COMPLETED), "first message is COMPLETED, want REGISTER"},
+		{"bad payload", register([]byte{0xff}, pb.ChaincodeMessage_REGISTER), "not a ChaincodeID"},
+		{"empty name", register(nil, pb.ChaincodeMessage_REGISTER), `registered as ""`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lis, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := comm.NewGRPCServer(nil, comm.ServerOptions{})
+			pb.RegisterChaincodeServer(srv, &rawCC{connect: tc.connect})
+			go srv.Serve(lis)
+			defer srv.Stop()
+			l := newTestLedger(t)
+			r := newTestRuntime(t, Options{StartupTimeout: 300 * time.Millisecond})
+			tx := &fakeTx{sim: l.sim("t"), channel: "ch", txid: "t", name: "cc"}
+			_, _, err = r.Execute(context.Background(), "cc:1", &Connection{Address: lis.Addr().String(), DialTimeout: time.Second}, tx, input("x"), false)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want %q", err, tc.want)
+			}
+		})
 	}
 }
