@@ -184,7 +184,7 @@ func getHistoryForKey(tx *txState, msg *pb.ChaincodeMessage) ([]byte, error) {
 	return tx.startQuery(q)
 }
 
-var iterPrefix = "it"
+const iterPrefix = "it"
 
 // startQuery registers q and answers with its first batch.
 func (tx *txState) startQuery(q *queryIter) ([]byte, error) {
