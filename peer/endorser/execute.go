@@ -67,7 +67,7 @@ func (e *Endorser) run(ctx context.Context, p *Proposal, ch Channel, creator *ms
 	if ch == nil {
 		return out, fmt.Errorf("chaincode %s: user chaincodes can only be invoked on a channel", name)
 	}
-	tc := &TxContext{e: e, ch: ch, sim: out.sim, prop: p, channelID: p.ChannelID(), chain: []string{name}}
+	tc := &TxContext{e: e, ch: ch, sim: out.sim, prop: p, channelID: p.ChannelID(), name: name, chain: []string{name}}
 	res, ev, version, err := e.execUser(ctx, tc, name, p.Input)
 	out.version = version
 	if err != nil {
@@ -164,6 +164,7 @@ type TxContext struct {
 	sim       Simulator
 	prop      *Proposal
 	channelID string
+	name      string
 	// chain lists the chaincodes on the call stack, to refuse recursion.
 	chain []string
 }
@@ -173,6 +174,9 @@ func (t *TxContext) Simulator() Simulator { return t.sim }
 
 // ChannelID is the channel the chaincode runs on.
 func (t *TxContext) ChannelID() string { return t.channelID }
+
+// ChaincodeName is the chaincode this context runs, its state namespace.
+func (t *TxContext) ChaincodeName() string { return t.name }
 
 // TxID is the transaction id.
 func (t *TxContext) TxID() string { return t.prop.TxID() }
@@ -201,7 +205,7 @@ func (t *TxContext) InvokeChaincode(ctx context.Context, name string, args [][]b
 	if channel == "" {
 		channel = t.channelID
 	}
-	child := &TxContext{e: t.e, ch: t.ch, sim: t.sim, prop: t.prop, channelID: channel, chain: append(slices.Clone(t.chain), name)}
+	child := &TxContext{e: t.e, ch: t.ch, sim: t.sim, prop: t.prop, channelID: channel, name: name, chain: append(slices.Clone(t.chain), name)}
 	if channel != t.channelID {
 		ch, ok := t.e.channel(channel)
 		if !ok {
