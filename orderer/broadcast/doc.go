@@ -8,19 +8,21 @@
 // Every envelope passes the same gauntlet, cheapest first so that junk never
 // costs a signature verification:
 //
-//  1. Structure (400 BAD_REQUEST): payload and signature present, payload,
-//     header, channel header and signature header decode and re-encode to
-//     exactly the bytes received (no unknown fields, no trailing bytes, no
+//  1. Structure (400 BAD_REQUEST): payload present, payload, header,
+//     channel header and signature header decode and re-encode to exactly
+//     the bytes received (no unknown fields, no trailing bytes, no
 //     non-canonical protobuf), a valid channel name, header type
-//     ENDORSER_TRANSACTION or CONFIG_UPDATE, creator and nonce present and,
-//     for transactions, tx_id = SHA-256(nonce ‖ creator).
-//  2. Channel (404 NOT_FOUND).
+//     ENDORSER_TRANSACTION or CONFIG_UPDATE.
+//  2. Channel (400 BAD_REQUEST for an unknown one, as Fabric answers).
 //  3. Size against BatchSize.AbsoluteMaxBytes (400 BAD_REQUEST, as Fabric
 //     answers; the info text says the envelope is too large).
 //     Fabric itself answers 400 here; the fabric-gateway client treats both
 //     as a failed submit, and 413 tells an operator what went wrong.
-//  4. Creator valid in the channel's MSPs, signature valid (low-S), and
-//     /Channel/Writers satisfied (403 FORBIDDEN).
+//  4. Creator and signature present, creator valid in the channel's MSPs,
+//     signature valid (low-S), and /Channel/Writers satisfied (403
+//     FORBIDDEN; Fabric's signature filter also answers a missing signature
+//     or signature header so). Then nonce present and, for transactions,
+//     tx_id = SHA-256(nonce ‖ creator) (400 BAD_REQUEST).
 //  5. Transactions are handed to Support.Order (503 while the channel is in
 //     maintenance mode, as in Fabric); config updates are
 //     authorised and applied by the channel config (400 on any validation

@@ -86,9 +86,6 @@ func parse(env *common.Envelope) (*parsed, *rejection) {
 	if len(env.Payload) == 0 {
 		return nil, badRequest("envelope payload is empty")
 	}
-	if len(env.Signature) == 0 {
-		return nil, badRequest("envelope signature is empty")
-	}
 	p := &parsed{env: env, payload: &common.Payload{}, ch: &common.ChannelHeader{}, sh: &common.SignatureHeader{}}
 	if err := decodeCanonical(env.Payload, p.payload); err != nil {
 		return nil, badRequest("envelope payload: %v", err)
@@ -99,9 +96,6 @@ func parse(env *common.Envelope) (*parsed, *rejection) {
 	}
 	if len(hdr.ChannelHeader) == 0 {
 		return nil, badRequest("payload header: channel_header is missing")
-	}
-	if len(hdr.SignatureHeader) == 0 {
-		return nil, badRequest("payload header: signature_header is missing")
 	}
 	if err := decodeCanonical(hdr.ChannelHeader, p.ch); err != nil {
 		return nil, badRequest("channel header: %v", err)
@@ -123,18 +117,23 @@ func parse(env *common.Envelope) (*parsed, *rejection) {
 	default:
 		return nil, badRequest("channel header: type %s is not accepted by broadcast (want ENDORSER_TRANSACTION or CONFIG_UPDATE)", typeName(p.ch.Type))
 	}
-	if len(p.sh.Creator) == 0 {
-		return nil, badRequest("signature header: creator is empty")
-	}
+	return p, nil
+}
+
+// checkTxID runs after authorisation: Fabric answers a missing signature
+// header or creator FORBIDDEN (its signature filter fails), so only an
+// envelope whose signer is known gets the BAD_REQUEST checks on the nonce
+// and transaction ID.
+func checkTxID(p *parsed) *rejection {
 	if len(p.sh.Nonce) == 0 {
-		return nil, badRequest("signature header: nonce is empty")
+		return badRequest("signature header: nonce is empty")
 	}
 	if p.typ == common.HeaderType_ENDORSER_TRANSACTION {
 		if want := channelconfig.ComputeTxID(p.sh.Nonce, p.sh.Creator); p.ch.TxId != want {
-			return nil, badRequest("channel header: tx_id %q does not match SHA-256(nonce ‖ creator) %q", short(p.ch.TxId), want)
+			return badRequest("channel header: tx_id %q does not match SHA-256(nonce ‖ creator) %q", short(p.ch.TxId), want)
 		}
 	}
-	return p, nil
+	return nil
 }
 
 func typeName(t int32) string {

@@ -57,7 +57,9 @@ func (h *Handler) process(ctx context.Context, p *parsed) *rejection {
 	}
 	support, ok := h.Registrar.Support(p.ch.ChannelId)
 	if !ok || support == nil {
-		return reject(common.Status_NOT_FOUND, "channel %q does not exist on this orderer", p.ch.ChannelId)
+		// Fabric refuses unknown channels before its filters run, always
+		// with BAD_REQUEST.
+		return badRequest("channel %q does not exist on this orderer", p.ch.ChannelId)
 	}
 	bundle := support.Bundle()
 	if bundle == nil {
@@ -72,6 +74,9 @@ func (h *Handler) process(ctx context.Context, p *parsed) *rejection {
 			"envelope of %d bytes exceeds the channel's BatchSize.AbsoluteMaxBytes of %d", size, maxBytes)
 	}
 	if rej := authorize(bundle, p); rej != nil {
+		return rej
+	}
+	if rej := checkTxID(p); rej != nil {
 		return rej
 	}
 
@@ -109,6 +114,14 @@ func authorize(b *channelconfig.Bundle, p *parsed) *rejection {
 	mspMgr := b.MSPManager()
 	if mspMgr == nil {
 		return internal("channel %q has no MSPs", b.ChannelID())
+	}
+	// Fabric's signature filter refuses a missing signer or signature as
+	// any other policy failure: FORBIDDEN.
+	if len(p.sh.Creator) == 0 {
+		return forbidden("signature header: creator is missing")
+	}
+	if len(p.env.Signature) == 0 {
+		return forbidden("envelope signature is empty")
 	}
 	id, err := mspMgr.DeserializeIdentity(p.sh.Creator)
 	if err != nil {

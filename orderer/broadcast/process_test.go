@@ -54,7 +54,7 @@ func TestProcessTransactions(t *testing.T) {
 		{name: "empty payload", env: func(*testing.T) *common.Envelope { return &common.Envelope{Signature: []byte{1}} },
 			status: common.Status_BAD_REQUEST, info: "payload is empty"},
 		{name: "unsigned", env: func(t *testing.T) *common.Envelope { e := tx(t, client, nil); e.Signature = nil; return e },
-			status: common.Status_BAD_REQUEST, info: "signature is empty"},
+			status: common.Status_FORBIDDEN, info: "signature is empty"},
 		{name: "payload garbage", env: func(*testing.T) *common.Envelope {
 			return &common.Envelope{Payload: []byte{0xff, 0xff, 0xff}, Signature: []byte{1}}
 		}, status: common.Status_BAD_REQUEST, info: "envelope payload"},
@@ -93,7 +93,7 @@ func TestProcessTransactions(t *testing.T) {
 					return must(proto.Marshal(pl))
 				}
 			})
-		}, status: common.Status_BAD_REQUEST, info: "signature_header is missing"},
+		}, status: common.Status_FORBIDDEN, info: "creator is missing"},
 		{name: "channel header garbage", env: func(t *testing.T) *common.Envelope {
 			return tx(t, client, func(p *txParts) {
 				p.payload = func(b []byte) []byte {
@@ -131,7 +131,7 @@ func TestProcessTransactions(t *testing.T) {
 		}, status: common.Status_BAD_REQUEST, info: "type 77 is not accepted"},
 		{name: "empty creator", env: func(t *testing.T) *common.Envelope {
 			return tx(t, client, func(p *txParts) { p.sh.Creator = nil })
-		}, status: common.Status_BAD_REQUEST, info: "creator is empty"},
+		}, status: common.Status_FORBIDDEN, info: "creator is missing"},
 		{name: "empty nonce", env: func(t *testing.T) *common.Envelope {
 			return tx(t, client, func(p *txParts) { p.sh.Nonce = nil })
 		}, status: common.Status_BAD_REQUEST, info: "nonce is empty"},
@@ -140,7 +140,7 @@ func TestProcessTransactions(t *testing.T) {
 		}, status: common.Status_BAD_REQUEST, info: "does not match SHA-256(nonce ‖ creator)"},
 		{name: "unknown channel", env: func(t *testing.T) *common.Envelope {
 			return tx(t, client, func(p *txParts) { p.ch.ChannelId = "otherchannel" })
-		}, status: common.Status_NOT_FOUND, exactTxt: `channel "otherchannel" does not exist on this orderer`},
+		}, status: common.Status_BAD_REQUEST, exactTxt: `channel "otherchannel" does not exist on this orderer`},
 		{name: "oversized", env: func(t *testing.T) *common.Envelope {
 			return tx(t, client, func(p *txParts) { p.data = bytes.Repeat([]byte{1}, testMaxBytes) })
 		}, status: common.Status_BAD_REQUEST, info: "exceeds the channel's BatchSize.AbsoluteMaxBytes of 65536"},
@@ -290,7 +290,7 @@ func TestProcessMisconfiguredHandler(t *testing.T) {
 		status common.Status
 	}{
 		{"no registrar", &Handler{Logger: discardLogger()}, common.Status_INTERNAL_SERVER_ERROR},
-		{"nil support", &Handler{Registrar: fakeRegistrar{testChannel: nil}, Logger: discardLogger()}, common.Status_NOT_FOUND},
+		{"nil support", &Handler{Registrar: fakeRegistrar{testChannel: nil}, Logger: discardLogger()}, common.Status_BAD_REQUEST},
 		{"no bundle", &Handler{Registrar: fakeRegistrar{testChannel: &fakeSupport{}}, Logger: discardLogger()}, common.Status_SERVICE_UNAVAILABLE},
 	}
 	for _, tc := range cases {
