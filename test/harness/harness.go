@@ -83,6 +83,9 @@ func FreePortBase(t testing.TB, span int) int {
 // Process is one running node.
 type Process struct {
 	Name string
+	// Path is the program to run; empty means the weft binary.
+	Path string
+	Dir  string
 	Args []string
 	Env  []string
 	Log  string
@@ -100,7 +103,12 @@ func (p *Process) Start(t testing.TB) {
 		t.Fatal(err)
 	}
 	fmt.Fprintf(f, "\n===== start %s %s =====\n", p.Name, time.Now().Format(time.RFC3339Nano))
-	cmd := exec.Command(Binary(t), p.Args...)
+	path := p.Path
+	if path == "" {
+		path = Binary(t)
+	}
+	cmd := exec.Command(path, p.Args...)
+	cmd.Dir = p.Dir
 	cmd.Env = append(os.Environ(), p.Env...)
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {

@@ -274,7 +274,11 @@ func (o *Orderers) Blocks(t testing.TB, i int, id *Identity, height uint64) []*c
 // Metric reads one gauge for the channel from orderer i's /metrics; -1
 // when the node does not answer.
 func (o *Orderers) Metric(i int, name string) float64 {
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", o.Ep.OrdererOps(i)))
+	return o.metricAt(fmt.Sprintf("http://127.0.0.1:%d/metrics", o.Ep.OrdererOps(i)), name)
+}
+
+func (o *Orderers) metricAt(url, name string) float64 {
+	resp, err := http.Get(url)
 	if err != nil {
 		return -1
 	}

@@ -1,0 +1,218 @@
+package peer
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+
+	"weft/comm"
+	"weft/msp"
+	"weft/node/operations"
+	"weft/peer/chaincode"
+	"weft/peer/channel"
+	"weft/peer/endorser"
+	"weft/peer/gateway"
+	"weft/peer/lifecycle"
+	"weft/peer/peerdeliver"
+	"weft/peer/scc"
+	"weft/wire/common"
+	gatewaypb "weft/wire/gateway"
+	pb "weft/wire/peer"
+)
+
+// Options carry what is not in the config file.
+type Options struct {
+	Logger  *slog.Logger
+	Level   *slog.LevelVar
+	Version string
+}
+
+// Node is a running peer.
+type Node struct {
+	cfg      *Config
+	log      *slog.Logger
+	channels *channels
+	runtime  *chaincode.Runtime
+	grpc     *grpc.Server
+	listener net.Listener
+	ops      *operations.Server
+	wg       sync.WaitGroup
+	stopOnce sync.Once
+}
+
+// Start brings a peer up: identity, the channels found on disk (their
+// committers resume pulling blocks), the Endorser, Gateway and Deliver
+// services, and the operations endpoint.
+func Start(cfg *Config, opts Options) (n *Node, err error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("node", cfg.Peer.ID, "msp", cfg.Peer.LocalMSPID)
+	n = &Node{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			n.Stop()
+		}
+	}()
+
+	mspDir := cfg.path(cfg.Peer.MSPConfigPath)
+	signer, err := msp.LoadSigningIdentity(mspDir, cfg.Peer.LocalMSPID)
+	if err != nil {
+		return nil, fmt.Errorf("peer.mspConfigPath: %w", err)
+	}
+	localCfg, err := msp.ConfigFromDir(mspDir, cfg.Peer.LocalMSPID)
+	if err != nil {
+		return nil, fmt.Errorf("peer.mspConfigPath: %w", err)
+	}
+	localMSP, err := msp.New(localCfg)
+	if err != nil {
+		return nil, fmt.Errorf("peer.mspConfigPath: %w", err)
+	}
+	certPEM, err := os.ReadFile(cfg.path(cfg.Peer.TLS.Cert.File))
+	if err != nil {
+		return nil, fmt.Errorf("peer.tls.cert.file: %w", err)
+	}
+	keyPEM, err := os.ReadFile(cfg.path(cfg.Peer.TLS.Key.File))
+	if err != nil {
+		return nil, fmt.Errorf("peer.tls.key.file: %w", err)
+	}
+	var clientRoots [][]byte
+	for _, f := range cfg.Peer.TLS.ClientRootCAs.Files {
+		b, err := os.ReadFile(cfg.path(f))
+		if err != nil {
+			return nil, fmt.Errorf("peer.tls.clientRootCAs.files: %w", err)
+		}
+		clientRoots = append(clientRoots, b)
+	}
+
+	data := cfg.path(cfg.Peer.FileSystemPath)
+	if err := os.MkdirAll(data, 0o750); err != nil {
+		return nil, fmt.Errorf("peer.fileSystemPath: %w", err)
+	}
+	n.channels, err = newChannels(filepath.Join(data, "ledgers"), channel.Deps{
+		Signer: signer, TLSCertPEM: certPEM, TLSKeyPEM: keyPEM, Logger: log,
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	store, err := lifecycle.OpenStore(filepath.Join(data, "chaincodes"))
+	if err != nil {
+		return nil, fmt.Errorf("chaincode store: %w", err)
+	}
+	isAdmin := localAdmin(localMSP)
+	lc, err := lifecycle.New(lifecycle.Options{Store: store, IsLocalAdmin: isAdmin, ChannelStates: n.channels.states})
+	if err != nil {
+		return nil, err
+	}
+	cscc := &scc.CSCC{Channels: n.channels, IsLocalAdmin: isAdmin}
+	qscc := &scc.QSCC{Ledgers: n.channels}
+	n.runtime = chaincode.NewRuntime(chaincode.Options{Logger: log, ExecuteTimeout: cfg.Chaincode.ExecuteTimeout})
+	end := &endorser.Endorser{
+		Channels: endorserChannels{n.channels},
+		LocalMSP: localMSP,
+		Signer:   signer,
+		SystemChaincodes: map[string]endorser.SystemChaincode{
+			"_lifecycle": endorser.LifecycleSystemChaincode(lc),
+			"cscc":       endorser.StubSystemChaincode(cscc.Invoke),
+			"qscc":       endorser.StubSystemChaincode(qscc.Invoke),
+		},
+		Lifecycle: endorser.LifecycleState{},
+		Executor:  &endorser.RuntimeExecutor{Packages: store, Runtime: n.runtime},
+		Logger:    log,
+	}
+
+	serverTLS, err := comm.ServerTLSConfig(certPEM, keyPEM, clientRoots, cfg.Peer.TLS.ClientAuthRequired)
+	if err != nil {
+		return nil, fmt.Errorf("peer.tls: %w", err)
+	}
+	n.grpc = comm.NewGRPCServer(serverTLS, comm.ServerOptions{})
+	pb.RegisterEndorserServer(n.grpc, end)
+	if cfg.Peer.Gateway.Enabled {
+		gw, err := gateway.New(gateway.Options{
+			LocalMSPID: cfg.Peer.LocalMSPID, LocalAddress: cfg.Peer.Address, Local: end,
+			Channels: gatewayChannels{n.channels}, TLS: true, ClientCert: certPEM, ClientKey: keyPEM,
+			EndorsementTimeout: cfg.Peer.Gateway.EndorsementTimeout, Logger: log,
+		})
+		if err != nil {
+			return nil, err
+		}
+		gatewaypb.RegisterGatewayServer(n.grpc, gw)
+	}
+	pd, err := peerdeliver.New(peerdeliver.Config{Channel: n.channels.get, Logger: log, MutualTLS: cfg.Peer.TLS.ClientAuthRequired})
+	if err != nil {
+		return nil, err
+	}
+	pb.RegisterDeliverServer(n.grpc, pd)
+
+	if n.listener, err = net.Listen("tcp", cfg.Peer.ListenAddress); err != nil {
+		return nil, fmt.Errorf("peer.listenAddress %s: %w", cfg.Peer.ListenAddress, err)
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if err := n.grpc.Serve(n.listener); err != nil {
+			log.Error("gRPC server stopped", "err", err)
+		}
+	}()
+
+	if cfg.Operations.ListenAddress != "" {
+		n.ops = operations.New(operations.Options{ListenAddress: cfg.Operations.ListenAddress, Version: opts.Version, Level: opts.Level, Logger: log})
+		registerMetrics(n.ops.Registry(), n.channels)
+		if err := n.ops.Start(); err != nil {
+			return nil, fmt.Errorf("operations.listenAddress: %w", err)
+		}
+	}
+	log.Info("peer started", "listen", n.listener.Addr().String(), "channels", n.channels.List())
+	return n, nil
+}
+
+// localAdmin says whether an identity administers this peer: an admin of
+// the peer's own MSP (Fabric's local MSP Admins policy).
+func localAdmin(m *msp.MSP) func(id *msp.Identity) bool {
+	role, _ := proto.Marshal(&common.MSPRole{MspIdentifier: m.ID(), Role: common.MSPRole_ADMIN})
+	principal := &common.MSPPrincipal{PrincipalClassification: common.MSPPrincipal_ROLE, Principal: role}
+	return func(id *msp.Identity) bool {
+		return id != nil && id.MSPID == m.ID() && m.SatisfiesPrincipal(id, principal) == nil
+	}
+}
+
+// Addr is the bound listener address.
+func (n *Node) Addr() string { return n.listener.Addr().String() }
+
+// Stop shuts the peer down: services first, then chaincode streams and
+// channels.
+func (n *Node) Stop() {
+	n.stopOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if n.ops != nil {
+			n.ops.Stop(ctx)
+		}
+		if n.grpc != nil {
+			stopped := make(chan struct{})
+			go func() { n.grpc.GracefulStop(); close(stopped) }()
+			select {
+			case <-stopped:
+			case <-ctx.Done():
+				n.grpc.Stop()
+			}
+		}
+		if n.runtime != nil {
+			n.runtime.Close()
+		}
+		if n.channels != nil {
+			n.channels.close()
+		}
+		n.wg.Wait()
+		n.log.Info("peer stopped")
+	})
+}
