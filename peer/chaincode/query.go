@@ -103,6 +103,9 @@ func getStateByRange(tx *txState, msg *pb.ChaincodeMessage) ([]byte, error) {
 
 // Rich-query bookmarks count the results already paged through: the state
 // database has no CouchDB bookmarks, and an offset works with any sort order.
+// Like CouchDB's, the bookmark is never empty, even on the last page: an
+// empty bookmark means "from the start", so a client that pages until it
+// gets no records would otherwise read the first page again, forever.
 const offsetBookmarkPrefix = "weft-offset:"
 
 func getQueryResult(tx *txState, msg *pb.ChaincodeMessage) ([]byte, error) {
@@ -130,10 +133,7 @@ func getQueryResult(tx *txState, msg *pb.ChaincodeMessage) ([]byte, error) {
 			}
 			skip = n
 		}
-		q.bookmark = func(_ string, more bool) string {
-			if !more {
-				return ""
-			}
+		q.bookmark = func(string, bool) string {
 			return offsetBookmarkPrefix + strconv.Itoa(skip+int(q.returned))
 		}
 	}

@@ -172,20 +172,43 @@ func TestRichQueryAndPagination(t *testing.T) {
 		if strings.Join(keys, ",") != "a6,a4,a2,a0" || qr.GetHasMore() || len(qr.GetMetadata()) != 0 {
 			t.Errorf("query keys %q", keys)
 		}
+		// The bookmark is never empty, as CouchDB's: following it past
+		// the last page yields no records rather than the first page.
+		for _, want := range []struct {
+			size           int32
+			bookmark, keys string
+			next           string
+		}{
+			{3, "", "a6,a4,a2", "weft-offset:3"},
+			{3, "weft-offset:3", "a0", "weft-offset:4"},
+			{3, "weft-offset:4", "", "weft-offset:4"},
+			{4, "", "a6,a4,a2,a0", "weft-offset:4"},
+			{2, "weft-offset:2", "a2,a0", "weft-offset:4"},
+			{2, "weft-offset:9", "", "weft-offset:9"},
+		} {
+			qr, keys := decodeQR(t, "page", s.call(pb.ChaincodeMessage_GET_QUERY_RESULT, &pb.GetQueryResult{Query: q,
+				Metadata: mustMarshal(t, &pb.QueryMetadata{PageSize: want.size, Bookmark: want.bookmark})}))
+			md := pageMeta(t, qr)
+			if got := strings.Join(keys, ","); got != want.keys || md.GetBookmark() != want.next ||
+				int(md.GetFetchedRecordsCount()) != len(keys) || qr.GetHasMore() {
+				t.Errorf("page of %d from %q: keys %q, metadata %v, has_more %v; want keys %q, bookmark %q",
+					want.size, want.bookmark, got, md, qr.GetHasMore(), want.keys, want.next)
+			}
+		}
+		// A client paging until it gets an empty page stops.
 		var all []string
 		bookmark := ""
-		for i := 0; i < 5; i++ {
-			qr, keys := decodeQR(t, "page", s.call(pb.ChaincodeMessage_GET_QUERY_RESULT, &pb.GetQueryResult{Query: q,
-				Metadata: mustMarshal(t, &pb.QueryMetadata{PageSize: 3, Bookmark: bookmark})}))
-			md := pageMeta(t, qr)
-			all = append(all, keys...)
-			if int(md.GetFetchedRecordsCount()) != len(keys) {
-				t.Errorf("fetched %d, got %d keys", md.GetFetchedRecordsCount(), len(keys))
+		for i := 0; ; i++ {
+			if i == 5 {
+				t.Fatalf("paging did not end: %q", all)
 			}
-			bookmark = md.GetBookmark()
-			if bookmark == "" {
+			qr, keys := decodeQR(t, "page", s.call(pb.ChaincodeMessage_GET_QUERY_RESULT, &pb.GetQueryResult{Query: q,
+				Metadata: mustMarshal(t, &pb.QueryMetadata{PageSize: 2, Bookmark: bookmark})}))
+			if len(keys) == 0 {
 				break
 			}
+			all = append(all, keys...)
+			bookmark = pageMeta(t, qr).GetBookmark()
 		}
 		if strings.Join(all, ",") != "a6,a4,a2,a0" {
 			t.Errorf("paged keys %q", all)
