@@ -1,0 +1,281 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"weft/client"
+	"weft/peer/chaincode"
+	"weft/policy"
+	"weft/spec"
+	"weft/wire/common"
+	pb "weft/wire/peer"
+	lcpb "weft/wire/peer/lifecycle"
+)
+
+// chaincodePort is where the i-th spec chaincode built from source listens.
+func chaincodePort(i int) int { return 9990 + i }
+
+type orgPeer struct {
+	k     int
+	mspID string
+	gw    *client.Gateway
+}
+
+func (u *up) deployChaincodes(ctx context.Context) ([]ChaincodeUp, error) {
+	var out []ChaincodeUp
+	for i := range u.n.Chaincodes {
+		cc := u.n.Chaincodes[i]
+		d, err := u.deployOne(ctx, i, cc)
+		if err != nil {
+			return nil, fmt.Errorf("chaincode %q on %q: %w", cc.Name, cc.Channel, err)
+		}
+		out = append(out, *d)
+	}
+	return out, nil
+}
+
+func (u *up) deployOne(ctx context.Context, i int, cc spec.Chaincode) (*ChaincodeUp, error) {
+	ch := u.n.Channel(cc.Channel)
+	address := ""
+	var run *proc
+	if cc.CCaaS != nil {
+		address = cc.CCaaS.Address
+	} else {
+		address = fmt.Sprintf("127.0.0.1:%d", chaincodePort(i))
+		p, err := u.buildChaincode(ctx, cc)
+		if err != nil {
+			return nil, err
+		}
+		run = p
+	}
+	pkg, err := chaincode.BuildCCaaSPackage(cc.Label, chaincode.Connection{Address: address, DialTimeout: 10 * time.Second})
+	if err != nil {
+		return nil, err
+	}
+	pkgID := chaincode.PackageID(cc.Label, pkg)
+
+	// Install on every peer of the channel's orgs (idempotent).
+	var orgs []orgPeer
+	for k := range u.n.Orgs {
+		o := &u.n.Orgs[k]
+		if !slices.Contains(ch.Orgs, o.Name) {
+			continue
+		}
+		admin, err := u.orgUser(k, "Admin")
+		if err != nil {
+			return nil, err
+		}
+		for p := range o.PeerHosts() {
+			conn, err := u.peerConn(ctx, k, p)
+			if err != nil {
+				return nil, err
+			}
+			defer conn.Close()
+			if _, err := client.InstallChaincode(ctx, conn, admin, pkg); err != nil {
+				return nil, fmt.Errorf("install on %s: %w", o.PeerHosts()[p], err)
+			}
+			if p == 0 {
+				id, _ := u.n.MSPID(o.Name)
+				orgs = append(orgs, orgPeer{k: k, mspID: id, gw: &client.Gateway{Conn: conn, Signer: admin}})
+			}
+		}
+	}
+	u.step("chaincode %s: package %s installed on the peers of %v", cc.Name, pkgID, ch.Orgs)
+
+	if run != nil {
+		run.env = append(run.env, "CHAINCODE_ID="+pkgID, "CHAINCODE_SERVER_ADDRESS="+address, "CORE_CHAINCODE_ID_NAME="+pkgID)
+		if _, err := start(u.opts.Dir, *run); err != nil {
+			return nil, err
+		}
+		if err := waitTCP(ctx, address); err != nil {
+			return nil, fmt.Errorf("chaincode server %s: %w (see %s)", address, err, logFile(u.opts.Dir, run.name))
+		}
+		u.step("chaincode %s: server running at %s", cc.Name, address)
+	}
+
+	def, err := definition(cc)
+	if err != nil {
+		return nil, err
+	}
+	committed, err := committedSequence(ctx, orgs[0].gw, cc.Channel, cc.Name)
+	if err != nil {
+		return nil, err
+	}
+	if committed >= cc.Sequence {
+		u.step("chaincode %s: sequence %d already committed", cc.Name, committed)
+		return &ChaincodeUp{Name: cc.Name, Channel: cc.Channel, Sequence: committed, PackageID: pkgID, Address: address}, nil
+	}
+	approvals, err := readiness(ctx, orgs[0].gw, cc.Channel, def)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range orgs {
+		if approvals[o.mspID] {
+			continue
+		}
+		if err := o.gw.Approve(ctx, cc.Channel, o.mspID, def, pkgID); err != nil {
+			return nil, fmt.Errorf("approve for %s: %w", o.mspID, err)
+		}
+		u.step("chaincode %s: approved by %s", cc.Name, o.mspID)
+	}
+	// Every endorser of the commit must have seen every approval, or their
+	// read sets differ.
+	if err := sameHeights(ctx, orgs, cc.Channel); err != nil {
+		return nil, err
+	}
+	if err := orgs[0].gw.Commit(ctx, cc.Channel, def); err != nil {
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	u.step("chaincode %s: definition version %s sequence %d committed on %s", cc.Name, cc.Version, cc.Sequence, cc.Channel)
+	return &ChaincodeUp{Name: cc.Name, Channel: cc.Channel, Sequence: cc.Sequence, PackageID: pkgID, Address: address}, nil
+}
+
+func definition(cc spec.Chaincode) (client.Definition, error) {
+	d := client.Definition{Name: cc.Name, Version: cc.Version, Sequence: cc.Sequence, InitRequired: cc.InitRequired}
+	if cc.Endorsement != "" {
+		env, err := policy.FromString(cc.Endorsement)
+		if err != nil {
+			return d, fmt.Errorf("endorsement: %w", err)
+		}
+		raw, err := proto.Marshal(&pb.ApplicationPolicy{Type: &pb.ApplicationPolicy_SignaturePolicy{SignaturePolicy: env}})
+		if err != nil {
+			return d, err
+		}
+		d.ValidationParameter = raw
+	}
+	return d, nil
+}
+
+func committedSequence(ctx context.Context, gw *client.Gateway, channel, name string) (int64, error) {
+	args, _ := proto.Marshal(&lcpb.QueryChaincodeDefinitionArgs{Name: name})
+	payload, err := gw.Evaluate(ctx, channel, "_lifecycle", []byte("QueryChaincodeDefinition"), args)
+	if err != nil {
+		// Not defined yet is the normal case on a fresh network.
+		return 0, nil
+	}
+	var res lcpb.QueryChaincodeDefinitionResult
+	if err := proto.Unmarshal(payload, &res); err != nil {
+		return 0, err
+	}
+	return res.GetSequence(), nil
+}
+
+func readiness(ctx context.Context, gw *client.Gateway, channel string, d client.Definition) (map[string]bool, error) {
+	args, _ := proto.Marshal(&lcpb.CheckCommitReadinessArgs{Sequence: d.Sequence, Name: d.Name, Version: d.Version,
+		InitRequired: d.InitRequired, ValidationParameter: d.ValidationParameter})
+	payload, err := gw.Evaluate(ctx, channel, "_lifecycle", []byte("CheckCommitReadiness"), args)
+	if err != nil {
+		return nil, fmt.Errorf("check commit readiness: %w", err)
+	}
+	var res lcpb.CheckCommitReadinessResult
+	if err := proto.Unmarshal(payload, &res); err != nil {
+		return nil, err
+	}
+	return res.GetApprovals(), nil
+}
+
+func chainHeight(ctx context.Context, gw *client.Gateway, channel string) (uint64, error) {
+	payload, err := gw.Evaluate(ctx, channel, "qscc", []byte("GetChainInfo"), []byte(channel))
+	if err != nil {
+		return 0, err
+	}
+	var info common.BlockchainInfo
+	if err := proto.Unmarshal(payload, &info); err != nil {
+		return 0, err
+	}
+	return info.GetHeight(), nil
+}
+
+func sameHeights(ctx context.Context, orgs []orgPeer, channel string) error {
+	for {
+		var hs []uint64
+		for _, o := range orgs {
+			h, err := chainHeight(ctx, o.gw, channel)
+			if err != nil {
+				return err
+			}
+			hs = append(hs, h)
+		}
+		if slices.Min(hs) == slices.Max(hs) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("peers did not reach the same height (%v): %w", hs, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// buildChaincode builds a chaincode from source (Go: go build; Node: npm
+// install) and returns how to run it as a service.
+func (u *up) buildChaincode(ctx context.Context, cc spec.Chaincode) (*proc, error) {
+	src := cc.Path
+	if !filepath.IsAbs(src) {
+		src = filepath.Join(u.opts.SpecDir, src)
+	}
+	name := "chaincode-" + cc.Name
+	switch {
+	case exists(filepath.Join(src, "package.json")):
+		if !exists(filepath.Join(src, "node_modules")) {
+			u.step("chaincode %s: npm install in %s", cc.Name, src)
+			if err := runIn(ctx, src, "npm", "install", "--no-audit", "--no-fund"); err != nil {
+				return nil, err
+			}
+		}
+		npm, err := exec.LookPath("npm")
+		if err != nil {
+			return nil, fmt.Errorf("Node chaincode needs npm on PATH: %w", err)
+		}
+		return &proc{name: name, path: npm, args: []string{"start"}, dir: src}, nil
+	case exists(filepath.Join(src, "go.mod")) || hasGoFiles(src):
+		bin := filepath.Join(u.opts.Dir, "chaincodes", cc.Name, cc.Name)
+		u.step("chaincode %s: go build %s", cc.Name, src)
+		if err := runIn(ctx, src, "go", "build", "-o", bin, "."); err != nil {
+			return nil, err
+		}
+		return &proc{name: name, path: bin, dir: filepath.Dir(bin)}, nil
+	}
+	return nil, fmt.Errorf("path %s: neither a Go (go.mod or .go files) nor a Node (package.json) chaincode", src)
+}
+
+func runIn(ctx context.Context, dir, name string, args ...string) error {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %v in %s: %w\n%s", name, args, dir, err, out)
+	}
+	return nil
+}
+
+func exists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+func hasGoFiles(dir string) bool {
+	m, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	return len(m) > 0
+}
+
+func waitTCP(ctx context.Context, addr string) error {
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,186 @@
+package runner
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+
+	"weft/client"
+	"weft/comm"
+	"weft/gen/network"
+	"weft/msp"
+	"weft/orderer/participation"
+	"weft/peer/endorser"
+	"weft/spec"
+	pb "weft/wire/peer"
+)
+
+// nodeProcs lists the node processes of a spec, orderers first.
+func nodeProcs(n *spec.Network, dir, binary string, ep network.Endpoints) []proc {
+	l := network.Layout{Dir: dir}
+	var out []proc
+	for i, h := range n.OrdererHosts() {
+		out = append(out, proc{name: h, path: binary, args: []string{"node", "orderer", "--config", l.OrdererConfigPath(h)},
+			health: fmt.Sprintf("http://127.0.0.1:%d/healthz", ep.OrdererOps(i))})
+	}
+	for k := range n.Orgs {
+		for p, h := range n.Orgs[k].PeerHosts() {
+			out = append(out, proc{name: h, path: binary, args: []string{"node", "peer", "--config", l.PeerConfigPath(h)},
+				health: fmt.Sprintf("http://127.0.0.1:%d/healthz", ep.PeerOps(k, p))})
+		}
+	}
+	return out
+}
+
+func (u *up) startNodes(ctx context.Context) error {
+	procs := nodeProcs(u.n, u.opts.Dir, u.opts.Binary, u.ep)
+	u.step("starting %d nodes (logs in %s)", len(procs), filepath.Join(u.opts.Dir, "logs"))
+	for _, p := range procs {
+		pid, err := start(u.opts.Dir, p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(u.out, "    %-28s pid %d\n", p.name, pid)
+	}
+	for _, p := range procs {
+		if err := waitHealthy(ctx, u.opts.Dir, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (u *up) adminHTTP() (*http.Client, error) {
+	org := u.l.OrdererOrgDir(u.n)
+	tlsDir := filepath.Join(org, "users", "Admin@"+u.n.Orderer.Domain, "tls")
+	pair, err := tls.LoadX509KeyPair(filepath.Join(tlsDir, "client.crt"), filepath.Join(tlsDir, "client.key"))
+	if err != nil {
+		return nil, fmt.Errorf("orderer admin TLS identity: %w", err)
+	}
+	ca, err := os.ReadFile(filepath.Join(org, "tlsca", "tlsca."+u.n.Orderer.Domain+"-cert.pem"))
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		Certificates: []tls.Certificate{pair}, RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12,
+	}}}, nil
+}
+
+func (u *up) joinOrderers(ctx context.Context) error {
+	hc, err := u.adminHTTP()
+	if err != nil {
+		return err
+	}
+	for _, ch := range u.n.Channels {
+		block, err := u.genesis(ch.Name)
+		if err != nil {
+			return err
+		}
+		raw, _ := proto.Marshal(block)
+		for i, h := range u.n.OrdererHosts() {
+			base := fmt.Sprintf("https://127.0.0.1:%d", u.ep.OrdererAdmin(i))
+			_, err := participation.Info(ctx, hc, base, ch.Name)
+			var he *participation.HTTPError
+			switch {
+			case err == nil:
+				continue
+			case errors.As(err, &he) && he.StatusCode == http.StatusNotFound:
+			default:
+				return fmt.Errorf("orderer %s: channel %q: %w", h, ch.Name, err)
+			}
+			if _, err := participation.Join(ctx, hc, base, raw); err != nil {
+				return fmt.Errorf("orderer %s: join %q: %w", h, ch.Name, err)
+			}
+			u.step("orderer %s joined channel %s", h, ch.Name)
+		}
+	}
+	return nil
+}
+
+// peerConn dials peer p of org k with server-authenticated TLS.
+func (u *up) peerConn(ctx context.Context, k, p int) (*grpc.ClientConn, error) {
+	o := &u.n.Orgs[k]
+	ca, err := os.ReadFile(filepath.Join(u.l.PeerOrgDir(o), "tlsca", "tlsca."+o.Domain+"-cert.pem"))
+	if err != nil {
+		return nil, err
+	}
+	conf, err := comm.ClientTLSConfig(nil, nil, [][]byte{ca}, "localhost")
+	if err != nil {
+		return nil, err
+	}
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return comm.Dial(dctx, fmt.Sprintf("127.0.0.1:%d", u.ep.Peer(k, p)), conf)
+}
+
+func (u *up) orgUser(k int, name string) (*msp.SigningIdentity, error) {
+	o := &u.n.Orgs[k]
+	id, _ := u.n.MSPID(o.Name)
+	return msp.LoadSigningIdentity(u.l.UserMSP(o, name), id)
+}
+
+func peerChannels(ctx context.Context, conn grpc.ClientConnInterface, admin client.Signer) ([]string, error) {
+	resp, err := client.ProcessProposal(ctx, conn, admin, endorser.ProposalSpec{Chaincode: "cscc", Args: [][]byte{[]byte("GetChannels")}})
+	if err != nil {
+		return nil, err
+	}
+	var q pb.ChannelQueryResponse
+	if err := proto.Unmarshal(resp.GetResponse().GetPayload(), &q); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, c := range q.GetChannels() {
+		out = append(out, c.GetChannelId())
+	}
+	return out, nil
+}
+
+func (u *up) joinPeers(ctx context.Context) error {
+	for k := range u.n.Orgs {
+		o := &u.n.Orgs[k]
+		admin, err := u.orgUser(k, "Admin")
+		if err != nil {
+			return err
+		}
+		for p, h := range o.PeerHosts() {
+			conn, err := u.peerConn(ctx, k, p)
+			if err != nil {
+				return fmt.Errorf("peer %s: %w", h, err)
+			}
+			joined, err := peerChannels(ctx, conn, admin)
+			if err != nil {
+				conn.Close()
+				return fmt.Errorf("peer %s: %w", h, err)
+			}
+			for _, ch := range u.n.Channels {
+				if !slices.Contains(ch.Orgs, o.Name) || slices.Contains(joined, ch.Name) {
+					continue
+				}
+				block, err := u.genesis(ch.Name)
+				if err != nil {
+					conn.Close()
+					return err
+				}
+				if err := client.JoinChannel(ctx, conn, admin, block); err != nil {
+					conn.Close()
+					return fmt.Errorf("peer %s: join %q: %w", h, ch.Name, err)
+				}
+				u.step("peer %s joined channel %s", h, ch.Name)
+			}
+			conn.Close()
+		}
+	}
+	return nil
+}
