@@ -1,6 +1,6 @@
 // Package operations is the operations HTTP endpoint every weft node runs,
 // shaped like Fabric's: /healthz, /metrics (Prometheus), /version and
-// /logspec.
+// /logspec, plus Go's profiler under /debug/pprof/ when enabled.
 package operations
 
 import (
@@ -46,6 +46,8 @@ type Options struct {
 	Logger *slog.Logger
 	// CheckTimeout defaults to DefaultCheckTimeout.
 	CheckTimeout time.Duration
+	// Profiling serves Go's profiler under /debug/pprof/ (off by default).
+	Profiling bool
 }
 
 // Server is the operations endpoint. Create it with New, register checkers
@@ -91,6 +93,9 @@ func New(opts Options) *Server {
 	s.mux.Handle("/version", http.HandlerFunc(s.serveVersion))
 	s.mux.Handle("/metrics", s.requireClientCert(getOnly(metrics)))
 	s.mux.Handle("/logspec", s.requireClientCert(http.HandlerFunc(s.serveLogSpec)))
+	if opts.Profiling {
+		s.registerProfiling()
+	}
 	return s
 }
 

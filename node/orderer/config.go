@@ -44,6 +44,14 @@ type General struct {
 	// BootstrapMethod must be "none": channels are joined through the
 	// channel participation API (there is no system channel).
 	BootstrapMethod string `yaml:"BootstrapMethod"`
+	// Profile.Enabled serves Go's profiler on the operations endpoint
+	// (Fabric serves it on Profile.Address; weft has one HTTP listener).
+	Profile Profile `yaml:"Profile"`
+}
+
+// Profile switches the profiler on.
+type Profile struct {
+	Enabled bool `yaml:"Enabled"`
 }
 
 // TLS configures one listener.

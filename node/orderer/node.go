@@ -133,6 +133,7 @@ func Start(cfg *Config, opts Options) (n *Node, err error) {
 	if cfg.Operations.ListenAddress != "" {
 		n.ops = operations.New(operations.Options{
 			ListenAddress: cfg.Operations.ListenAddress, Version: opts.Version, Level: opts.Level, Logger: log,
+			Profiling: cfg.General.Profile.Enabled,
 		})
 		n.ops.RegisterChecker("channels", n.registrar)
 		registerMetrics(n.ops.Registry(), n.registrar)

@@ -38,6 +38,14 @@ type Peer struct {
 	// FileSystemPath holds ledgers and installed chaincode packages.
 	FileSystemPath string  `yaml:"fileSystemPath"`
 	Gateway        Gateway `yaml:"gateway"`
+	// Profile.Enabled serves Go's profiler on the operations endpoint
+	// (Fabric serves it on profile.listenAddress; weft has one listener).
+	Profile Profile `yaml:"profile"`
+}
+
+// Profile switches the profiler on.
+type Profile struct {
+	Enabled bool `yaml:"enabled"`
 }
 
 // PeerTLS is the listener's TLS, with Fabric's nested file keys.

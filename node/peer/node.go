@@ -165,7 +165,10 @@ func Start(cfg *Config, opts Options) (n *Node, err error) {
 	}()
 
 	if cfg.Operations.ListenAddress != "" {
-		n.ops = operations.New(operations.Options{ListenAddress: cfg.Operations.ListenAddress, Version: opts.Version, Level: opts.Level, Logger: log})
+		n.ops = operations.New(operations.Options{
+			ListenAddress: cfg.Operations.ListenAddress, Version: opts.Version, Level: opts.Level, Logger: log,
+			Profiling: cfg.Peer.Profile.Enabled,
+		})
 		registerMetrics(n.ops.Registry(), n.channels)
 		if err := n.ops.Start(); err != nil {
 			return nil, fmt.Errorf("operations.listenAddress: %w", err)
