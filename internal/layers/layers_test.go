@@ -33,6 +33,7 @@ var rank = []struct {
 	{"weft/gen", 8},
 	{"weft/gen/network", 9},
 	{"weft/bench", 10},
+	{"weft/chaincode", 10},
 	{"weft/client", 10},
 	{"weft/runner", 10},
 	{"weft/internal/cli", 11},
