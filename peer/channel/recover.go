@@ -5,6 +5,7 @@ import (
 
 	"weft/channelconfig"
 	"weft/ledger/statedb"
+	"weft/peer/validator"
 	"weft/wire/common"
 	"weft/wire/peer"
 )
@@ -114,7 +115,7 @@ func replayBatch(state *statedb.DB, b *common.Block) (*statedb.UpdateBatch, erro
 		if err != nil {
 			return nil, fmt.Errorf("tx %d: %w", i, err)
 		}
-		if err := applyWrites(state, batch, sets, statedb.Version{BlockNum: num, TxNum: uint64(i)}); err != nil {
+		if err := validator.ApplyWrites(state, batch, sets, statedb.Version{BlockNum: num, TxNum: uint64(i)}, nil); err != nil {
 			return nil, fmt.Errorf("tx %d: %w", i, err)
 		}
 	}

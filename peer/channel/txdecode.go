@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"weft/peer/validator"
 	"weft/wire/common"
 	"weft/wire/ledger/rwset"
 	"weft/wire/ledger/rwset/kvrwset"
@@ -92,20 +93,14 @@ func chaincodeAction(a *peer.TransactionAction) (*peer.ChaincodeAction, error) {
 	return &ca, nil
 }
 
-// nsWrites is the write set of one namespace of a transaction.
-type nsWrites struct {
-	ns  string
-	set *kvrwset.KVRWSet
-}
-
 // writeSets returns the per-namespace write sets of an endorser transaction
 // (none for other types).
-func writeSets(raw []byte) ([]nsWrites, error) {
+func writeSets(raw []byte) ([]validator.NamespaceWrites, error) {
 	d, err := DecodeTx(raw)
 	if err != nil {
 		return nil, err
 	}
-	var out []nsWrites
+	var out []validator.NamespaceWrites
 	for i, ca := range d.Actions {
 		var txrw rwset.TxReadWriteSet
 		if err := proto.Unmarshal(ca.GetResults(), &txrw); err != nil {
@@ -116,7 +111,7 @@ func writeSets(raw []byte) ([]nsWrites, error) {
 			if err := proto.Unmarshal(ns.GetRwset(), &kv); err != nil {
 				return nil, fmt.Errorf("action %d: namespace %q: %w", i, ns.GetNamespace(), err)
 			}
-			out = append(out, nsWrites{ns: ns.GetNamespace(), set: &kv})
+			out = append(out, validator.NamespaceWrites{Namespace: ns.GetNamespace(), Set: &kv})
 		}
 	}
 	return out, nil

@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"weft/ledger/statedb"
-	"weft/peer/txsim"
 	"weft/wire/ledger/rwset/kvrwset"
 	"weft/wire/peer"
 )
@@ -98,108 +97,25 @@ func (b *blockState) rangeValid(ns string, rq *kvrwset.RangeQueryInfo) (bool, er
 	return extra == nil, nil
 }
 
-// keyOp gathers what one transaction does to one key.
-type keyOp struct {
-	ns, key          string
-	upsert, del      bool
-	metaSet, metaDel bool
-	value, meta      []byte
-}
-
-// apply records a valid transaction's writes at version v, combining value
-// and metadata writes of a key the way Fabric does: a value write keeps the
-// latest metadata unless the transaction also sets it, and a metadata write
-// keeps the latest value (and is dropped for a key that does not exist).
+// apply records a valid transaction's writes at version v (see
+// ApplyWrites) and remembers the keys for later phantom checks.
 func (b *blockState) apply(rws []nsRWSet, v statedb.Version) error {
-	ops := map[[2]string]*keyOp{}
-	var order []*keyOp
-	op := func(ns, key string) *keyOp {
-		k := [2]string{ns, key}
-		o, ok := ops[k]
-		if !ok {
-			o = &keyOp{ns: ns, key: key}
-			ops[k] = o
-			order = append(order, o)
-		}
-		return o
+	writes := make([]NamespaceWrites, len(rws))
+	for i, n := range rws {
+		writes[i] = NamespaceWrites{Namespace: n.ns, Set: n.kv}
 	}
-	for _, n := range rws {
-		for _, w := range n.kv.GetWrites() {
-			o := op(n.ns, w.GetKey())
-			if w.GetIsDelete() || len(w.GetValue()) == 0 {
-				o.del = true
-			} else {
-				o.upsert, o.value = true, w.GetValue()
-			}
+	return ApplyWrites(b.db, b.batch, writes, v, func(ns, key string) {
+		if b.touched[ns] == nil {
+			b.touched[ns] = map[string]struct{}{}
 		}
-		for _, mw := range n.kv.GetMetadataWrites() {
-			o := op(n.ns, mw.GetKey())
-			if len(mw.GetEntries()) == 0 {
-				o.metaDel = true
-				continue
-			}
-			meta, err := txsim.MarshalMetadataEntries(mw.GetEntries())
-			if err != nil {
-				return fmt.Errorf("metadata of %s/%q: %w", n.ns, mw.GetKey(), err)
-			}
-			o.metaSet, o.meta = true, meta
-		}
-	}
-	for _, o := range order {
-		if err := b.applyOp(o, v); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (b *blockState) applyOp(o *keyOp, v statedb.Version) error {
-	switch {
-	case o.del:
-		b.batch.Delete(o.ns, o.key, v)
-	case o.upsert && (o.metaSet || o.metaDel):
-		b.batch.Put(o.ns, o.key, o.value, o.meta, v)
-	case o.upsert:
-		latest, err := b.latest(o.ns, o.key)
-		if err != nil {
-			return err
-		}
-		var meta []byte
-		if latest != nil {
-			meta = latest.Metadata
-		}
-		b.batch.Put(o.ns, o.key, o.value, meta, v)
-	default: // metadata only
-		latest, err := b.latest(o.ns, o.key)
-		if err != nil {
-			return err
-		}
-		if latest == nil {
-			return nil
-		}
-		b.batch.Put(o.ns, o.key, latest.Value, o.meta, v)
-	}
-	if b.touched[o.ns] == nil {
-		b.touched[o.ns] = map[string]struct{}{}
-	}
-	b.touched[o.ns][o.key] = struct{}{}
-	return nil
+		b.touched[ns][key] = struct{}{}
+	})
 }
 
 // latest is the key's value as of the transactions validated so far: the
 // block's own pending write if any, else committed state; nil when absent.
 func (b *blockState) latest(ns, key string) (*statedb.VersionedValue, error) {
-	if vv, deleted, ok := b.batch.Get(ns, key); ok {
-		if deleted {
-			return nil, nil
-		}
-		return vv, nil
-	}
-	vv, err := b.db.Get(ns, key)
-	if err != nil {
-		return nil, fmt.Errorf("read %s/%q: %w", ns, key, err)
-	}
-	return vv, nil
+	return latest(b.db, b.batch, ns, key)
 }
 
 // touchedIn lists the keys of ns written earlier in the block within
