@@ -34,7 +34,7 @@ var rank = []struct {
 	{"weft/gen/network", 9},
 	{"weft/bench", 10},
 	{"weft/chaincode", 10},
-	{"weft/client", 10},
+	{"weft/client", 9},
 	{"weft/runner", 10},
 	{"weft/internal/cli", 11},
 	{"weft/cmd", 12},
