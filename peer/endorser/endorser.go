@@ -61,10 +61,12 @@ func failure(msg string) *peer.ProposalResponse {
 }
 
 // ProcessProposal endorses sp. As in Fabric, problems with the proposal
-// itself (decoding, headers, creator, signature, duplicate, ACL) come back as
-// an error together with a status-500 response (gRPC drops the response;
-// in-process callers see both), while failures to run the chaincode come back
-// as a status-500 response and a nil error.
+// itself (decoding, headers, creator, signature, duplicate, ACL of a user
+// chaincode) come back as an error together with a status-500 response
+// (gRPC drops the response; in-process callers see both), while failures to
+// run the chaincode, and ACL refusals of system chaincodes (which Fabric's
+// system chaincodes check themselves), come back as a status-500 response
+// and a nil error.
 func (e *Endorser) ProcessProposal(ctx context.Context, sp *peer.SignedProposal) (*peer.ProposalResponse, error) {
 	p, err := Unpack(sp)
 	if err != nil {
@@ -82,6 +84,14 @@ func (e *Endorser) ProcessProposal(ctx context.Context, sp *peer.SignedProposal)
 		}
 	}
 	creator, err := e.preProcess(p, ch)
+	var denied *sysACLError
+	if errors.As(err, &denied) {
+		// Fabric's system chaincodes check their own ACLs and answer a
+		// refusal as a chaincode error: a status-500 response on a
+		// successful call, not an RPC error.
+		e.logger().Warn("system chaincode access denied", "channel", p.ChannelID(), "txID", p.TxID(), "error", err)
+		return failure(err.Error()), nil
+	}
 	if err != nil {
 		var ae *accessError
 		if errors.As(err, &ae) {
@@ -131,10 +141,18 @@ func (e *Endorser) preProcess(p *Proposal, ch Channel) (*msp.Identity, error) {
 		}
 	}
 	if err := e.checkACL(p, ch); err != nil {
+		if _, sys := e.SystemChaincodes[p.ChaincodeName]; sys {
+			return nil, &sysACLError{err}
+		}
 		return nil, err
 	}
 	return creator, nil
 }
+
+// sysACLError is an ACL refusal of a system chaincode call.
+type sysACLError struct{ error }
+
+func (e *sysACLError) Unwrap() error { return e.error }
 
 // checkACL picks the resource the proposal touches: peer/Propose for user
 // chaincodes, "<scc>/<function>" for system chaincodes. qscc and cscc name
