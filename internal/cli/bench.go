@@ -18,10 +18,10 @@ import (
 
 func newBenchCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:     "bench",
-		Short:   "Measure weft nodes under load",
-		Example: "  weft bench orderer --envelopes 5000 --clients 8 --size 1024",
+		Use:   "bench",
+		Short: "Measure a weft network end to end, or its nodes, under load",
 	}
+	addBenchPeer(cmd)
 	cmd.AddCommand(newBenchOrdererCmd())
 	return cmd
 }

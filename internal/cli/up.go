@@ -92,6 +92,13 @@ func printSummary(w io.Writer, st *runner.Network) {
 		for _, c := range st.CCs {
 			fmt.Fprintf(w, "  %s on %s, sequence %d, package %s, server %s\n", c.Name, c.Channel, c.Sequence, c.PackageID, c.Address)
 		}
+		c := st.CCs[0]
+		dataFlag := ""
+		if wd, _ := os.Getwd(); filepath.Join(wd, "weft-data") != st.Dir {
+			dataFlag = " --data " + st.Dir
+		}
+		fmt.Fprintf(w, "\nTry it:\n  weft chaincode invoke%s -C %s -n %s -c '{\"Args\":[\"InitLedger\"]}'\n", dataFlag, c.Channel, c.Name)
+		fmt.Fprintf(w, "  weft chaincode query%s -C %s -n %s -c '{\"Args\":[\"GetAllAssets\"]}'\n", dataFlag, c.Channel, c.Name)
 	}
 	if len(st.Profiles) > 0 {
 		fmt.Fprintln(w, "\nConnection profiles:")
