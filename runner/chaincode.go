@@ -21,9 +21,6 @@ import (
 	lcpb "weft/wire/peer/lifecycle"
 )
 
-// chaincodePort is where the i-th spec chaincode built from source listens.
-func chaincodePort(i int) int { return 9990 + i }
-
 type orgPeer struct {
 	k     int
 	mspID string
@@ -50,7 +47,7 @@ func (u *up) deployOne(ctx context.Context, i int, cc spec.Chaincode) (*Chaincod
 	if cc.CCaaS != nil {
 		address = cc.CCaaS.Address
 	} else {
-		address = fmt.Sprintf("127.0.0.1:%d", chaincodePort(i))
+		address = fmt.Sprintf("127.0.0.1:%d", u.ep.Chaincode(i))
 		p, err := u.buildChaincode(ctx, cc)
 		if err != nil {
 			return nil, err

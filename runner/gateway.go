@@ -29,7 +29,7 @@ func Gateway(ctx context.Context, dir string, n *spec.Network, org, user string)
 	if len(n.Orgs) == 0 {
 		return nil, nil, fmt.Errorf("network %q has no peer orgs", n.Name)
 	}
-	u := &up{n: n, ep: network.DefaultEndpoints(), l: network.Layout{Dir: dir}}
+	u := &up{n: n, ep: savedEndpoints(dir), l: network.Layout{Dir: dir}}
 	signer, err := u.orgUser(k, user)
 	if err != nil {
 		return nil, nil, fmt.Errorf("user %q of %s: %w", user, n.Orgs[k].Name, err)

@@ -7,6 +7,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -33,6 +34,9 @@ type Options struct {
 	Progress io.Writer
 	// Timeout bounds the whole bring-up (default 5 minutes).
 	Timeout time.Duration
+	// BasePort is the first orderer's port; every other port follows
+	// from it (0: the data directory's saved choice, else 7050).
+	BasePort int
 }
 
 // Network describes a running network (for summaries and `weft status`).
@@ -107,10 +111,14 @@ func Up(ctx context.Context, opts Options) (*Network, error) {
 		return nil, err
 	}
 	opts.Dir = dir
-	u := &up{opts: opts, n: opts.Spec, ep: network.DefaultEndpoints(), l: network.Layout{Dir: dir}, out: opts.Progress}
+	ep, err := endpointsFor(dir, opts.BasePort)
+	if err != nil {
+		return nil, err
+	}
+	u := &up{opts: opts, n: opts.Spec, ep: ep, l: network.Layout{Dir: dir}, out: opts.Progress}
 
 	u.step("generating crypto material, genesis blocks and node configs in %s", dir)
-	if u.res, err = network.Generate(u.n, dir, network.Options{Progress: indentWriter(u.out)}); err != nil {
+	if u.res, err = network.Generate(u.n, dir, network.Options{Progress: indentWriter(u.out), Endpoints: ep}); err != nil {
 		return nil, err
 	}
 	if err := u.saveSpec(); err != nil {
@@ -155,7 +163,47 @@ func (u *up) saveSpec() error {
 	return os.WriteFile(filepath.Join(u.opts.Dir, specDirFile), []byte(abs), 0o644)
 }
 
-const specDirFile = "spec-dir"
+const (
+	specDirFile   = "spec-dir"
+	endpointsFile = "endpoints.json"
+)
+
+// endpointsFor returns the port layout of the network in dir: the one it
+// was created with, or a new one from base (default 7050), saved.
+func endpointsFor(dir string, base int) (network.Endpoints, error) {
+	path := filepath.Join(dir, endpointsFile)
+	if raw, err := os.ReadFile(path); err == nil {
+		var ep network.Endpoints
+		if err := json.Unmarshal(raw, &ep); err != nil {
+			return ep, fmt.Errorf("%s: %w", path, err)
+		}
+		if base != 0 && base != ep.OrdererBase {
+			return ep, fmt.Errorf("--base-port %d: the network in %s was created with base port %d (run `weft down` first to change it)", base, dir, ep.OrdererBase)
+		}
+		return ep, nil
+	}
+	if base == 0 {
+		base = 7050
+	}
+	if base < 1024 || base > 65535-3000 {
+		return network.Endpoints{}, fmt.Errorf("--base-port %d: must be between 1024 and %d", base, 65535-3000)
+	}
+	ep := network.EndpointsFrom(base)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return ep, err
+	}
+	raw, _ := json.Marshal(ep)
+	return ep, os.WriteFile(path, raw, 0o644)
+}
+
+// savedEndpoints is the port layout of an existing network.
+func savedEndpoints(dir string) network.Endpoints {
+	ep, err := endpointsFor(dir, 0)
+	if err != nil {
+		return network.DefaultEndpoints()
+	}
+	return ep
+}
 
 // SpecDir is the folder chaincode paths of the network in dir are
 // relative to.

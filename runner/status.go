@@ -7,13 +7,12 @@ import (
 	"path/filepath"
 	"time"
 
-	"weft/gen/network"
 	"weft/spec"
 )
 
 // Status reports every process of the network in dir.
 func Status(dir string, n *spec.Network) *Network {
-	ep := network.DefaultEndpoints()
+	ep := savedEndpoints(dir)
 	st := &Network{Name: n.Name, Dir: dir}
 	for _, c := range n.Channels {
 		st.Channels = append(st.Channels, c.Name)
@@ -47,7 +46,7 @@ func Status(dir string, n *spec.Network) *Network {
 		}
 		name := "chaincode-" + cc.Name
 		pid, ok := running(dir, name)
-		st.Nodes = append(st.Nodes, NodeStatus{Name: name, Kind: "chaincode", Address: fmt.Sprintf("127.0.0.1:%d", chaincodePort(i)),
+		st.Nodes = append(st.Nodes, NodeStatus{Name: name, Kind: "chaincode", Address: fmt.Sprintf("127.0.0.1:%d", ep.Chaincode(i)),
 			PID: pid, Running: ok, Healthy: ok, Log: logFile(dir, name)})
 	}
 	return st

@@ -23,12 +23,22 @@ type Endpoints struct {
 	PeerBase int
 	// OpsBase is the first orderer's operations port (Fabric's 9443).
 	OpsBase int
+	// ChaincodeBase is the port of the first chaincode server a runner
+	// starts from source.
+	ChaincodeBase int `json:",omitempty"`
 }
 
 // DefaultEndpoints are the loopback endpoints `weft up` uses.
-func DefaultEndpoints() Endpoints {
-	return Endpoints{Host: "localhost", OrdererBase: 7050, PeerBase: 7051, OpsBase: 9443}
+func DefaultEndpoints() Endpoints { return EndpointsFrom(7050) }
+
+// EndpointsFrom shifts the default layout so that the first orderer
+// listens on base (two networks on one machine need different bases).
+func EndpointsFrom(base int) Endpoints {
+	return Endpoints{Host: "localhost", OrdererBase: base, PeerBase: base + 1, OpsBase: base + 2393, ChaincodeBase: base + 2940}
 }
+
+// Chaincode returns the port of the i-th chaincode server.
+func (e Endpoints) Chaincode(i int) int { return e.ChaincodeBase + i }
 
 // Orderer returns the client (and cluster) port of orderer i.
 func (e Endpoints) Orderer(i int) int { return e.OrdererBase + 100*i }

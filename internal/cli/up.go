@@ -21,6 +21,7 @@ func newUpCmd() *cobra.Command {
 	var file, data, output string
 	var detach bool
 	var timeout time.Duration
+	var basePort int
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Bring a whole network up on this machine",
@@ -56,7 +57,7 @@ nodes' logs until Ctrl-C, which stops the network (data is kept).`,
 			if output == "json" {
 				progress = cmd.ErrOrStderr()
 			}
-			st, err := runner.Up(cmd.Context(), runner.Options{Dir: data, Spec: n, SpecDir: specDir, Progress: progress, Timeout: timeout})
+			st, err := runner.Up(cmd.Context(), runner.Options{Dir: data, Spec: n, SpecDir: specDir, Progress: progress, Timeout: timeout, BasePort: basePort})
 			if err != nil {
 				return err
 			}
@@ -81,6 +82,7 @@ nodes' logs until Ctrl-C, which stops the network (data is kept).`,
 	cmd.Flags().BoolVarP(&detach, "detach", "d", false, "return once the network is ready and leave it running")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "give up if the network is not ready in time")
+	cmd.Flags().IntVar(&basePort, "base-port", 0, "first orderer port; all other ports follow from it (default 7050; fixed when the data directory is created)")
 	return cmd
 }
 

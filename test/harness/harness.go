@@ -58,7 +58,7 @@ func Binary(t testing.TB) string {
 func FreePortBase(t testing.TB, span int) int {
 	t.Helper()
 	for try := 0; try < 50; try++ {
-		base := 20000 + rand.IntN(400)*100
+		base := 30000 + rand.IntN(300)*100 // above the ports test/runner uses
 		ok := true
 		var ls []net.Listener
 		for p := base; p < base+span && ok; p++ {

@@ -119,6 +119,7 @@ func TestNetworkWithFabricGatewayClient(t *testing.T) {
 	if err := admins[0].Commit(ctx, "mychannel", def); err != nil {
 		t.Fatalf("commit: %v", err)
 	}
+	bothPeersAt(t, nw)
 
 	// weft's Go client.
 	user := &client.Gateway{Conn: admins[0].Conn, Signer: nw.OrgUser(t, 0, "User1")}
@@ -130,8 +131,19 @@ func TestNetworkWithFabricGatewayClient(t *testing.T) {
 		t.Fatalf("ReadAsset: %s %v", got, err)
 	}
 
+	bothPeersAt(t, nw)
+
 	// The official Node client, as an application uses it.
 	runGatewayApp(t, nw, nodeDir)
+}
+
+// bothPeersAt waits until Org2's peer has committed every block Org1's
+// peer has. Commits are waited for on Org1's peer, but endorsements run on
+// both, and one behind simulates on older state.
+func bothPeersAt(t *testing.T, nw *harness.Network) {
+	t.Helper()
+	h := nw.PeerHeight(0, 0)
+	waitFor(t, fmt.Sprintf("Org2's peer at height %v", h), 30*time.Second, func() bool { return nw.PeerHeight(1, 0) >= h })
 }
 
 func runGatewayApp(t *testing.T, nw *harness.Network, nodeDir string) {
@@ -149,6 +161,7 @@ func runGatewayApp(t *testing.T, nw *harness.Network, nodeDir string) {
 		"endpoint": fmt.Sprintf("127.0.0.1:%d", nw.Ep.Peer(0, 0)), "tlsRootCert": string(nw.PeerTLSCA(t, 0)),
 		"hostAlias": "localhost", "mspId": "Org1MSP", "certPem": string(cert), "keyPem": string(key),
 		"channel": "mychannel", "chaincode": "basic", "assetId": "node1",
+		"otherEndpoint": fmt.Sprintf("127.0.0.1:%d", nw.Ep.Peer(1, 0)), "otherTlsRootCert": string(nw.PeerTLSCA(t, 1)),
 	}
 	in, _ := json.Marshal(input)
 	f := filepath.Join(t.TempDir(), "in.json")

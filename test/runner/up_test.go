@@ -34,7 +34,8 @@ func TestUpInvokeRestartDown(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	t.Cleanup(func() { exec.Command(harness.Binary(t), "down", "--data", data).Run() })
 
-	out := weft(t, root, "up", "-d", "--data", data)
+	// A base port of its own, so a network the developer runs does not clash.
+	out := weft(t, root, "up", "-d", "--data", data, "--base-port", "17050")
 	for _, want := range []string{"approved by Org1MSP", "approved by Org2MSP", "sequence 1 committed", "healthy", "Try it:"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("weft up output lacks %q:\n%s", want, out)
