@@ -130,6 +130,9 @@ func Up(ctx context.Context, opts Options) (*Network, error) {
 	if err := u.joinOrderers(ctx); err != nil {
 		return nil, err
 	}
+	if err := u.updateChannelOrgs(ctx); err != nil {
+		return nil, err
+	}
 	if err := u.joinPeers(ctx); err != nil {
 		return nil, err
 	}
