@@ -35,9 +35,8 @@ type Server struct {
 	pb.UnimplementedChaincodeServer
 }
 
-// Start listens on addr (e.g. "127.0.0.1:0") in plaintext and registers
-// every stream a peer opens under ccid, which must be the package ID the
-// peer installed (the CHAINCODE_ID of a fabric-shim server).
+// Start listens on addr (e.g. "127.0.0.1:0") in plaintext and serves as
+// Serve does.
 func Start(addr, ccid string) (*Server, error) {
 	if ccid == "" {
 		return nil, errors.New("kvcc: ccid is empty")
@@ -45,6 +44,20 @@ func Start(addr, ccid string) (*Server, error) {
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("kvcc: listen address %q: %w", addr, err)
+	}
+	return Serve(lis, ccid)
+}
+
+// Serve serves plaintext gRPC on lis and registers every stream a peer
+// opens under ccid, which must be the package ID the peer installed (the
+// CHAINCODE_ID of a fabric-shim server). Listening first lets the caller
+// put the address into the package whose ID it then passes here.
+func Serve(lis net.Listener, ccid string) (*Server, error) {
+	if lis == nil {
+		return nil, errors.New("kvcc: listener is nil")
+	}
+	if ccid == "" {
+		return nil, errors.New("kvcc: ccid is empty")
 	}
 	s := &Server{ccid: ccid, lis: lis, srv: comm.NewGRPCServer(nil, comm.ServerOptions{})}
 	pb.RegisterChaincodeServer(s.srv, s)

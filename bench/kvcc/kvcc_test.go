@@ -199,4 +199,7 @@ func TestStartErrors(t *testing.T) {
 	if _, err := Start("not an address", "cc:1"); err == nil || !strings.Contains(err.Error(), "listen address") {
 		t.Errorf("bad address: %v", err)
 	}
+	if _, err := Serve(nil, "cc:1"); err == nil {
+		t.Error("nil listener accepted")
+	}
 }
