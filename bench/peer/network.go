@@ -8,9 +8,11 @@ package peer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -45,16 +47,44 @@ type Network struct {
 	procs []*process
 }
 
-// Open describes a network that `weft generate` wrote under dir from sp
-// with the default endpoints, whose nodes are already running.
+// Files `weft up` leaves in a data directory: the spec it brought up and
+// the port layout it chose.
+const (
+	upSpecFile      = "network.yaml"
+	upEndpointsFile = "endpoints.json"
+)
+
+// Open describes a network that `weft generate` or `weft up` wrote under
+// dir, whose nodes are already running. sp is the spec it was generated
+// from; nil means the spec `weft up` saved there, else the built-in one.
+// The endpoints are those `weft up` saved, else the defaults `weft
+// generate` uses.
 func Open(dir string, sp *spec.Network, channel string) (*Network, error) {
 	if dir == "" {
 		return nil, errors.New("network: data directory is required")
 	}
 	if _, err := os.Stat(network.Layout{Dir: dir}.Organizations()); err != nil {
-		return nil, fmt.Errorf("network: %s holds no generated network (run `weft generate --data %s`): %w", dir, dir, err)
+		return nil, fmt.Errorf("network: %s holds no generated network (run `weft generate --data %s` or `weft up`): %w", dir, dir, err)
 	}
-	return describe(dir, sp, network.DefaultEndpoints(), channel)
+	if sp == nil {
+		path := filepath.Join(dir, upSpecFile)
+		if _, err := os.Stat(path); err == nil {
+			if sp, err = spec.Load(path); err != nil {
+				return nil, fmt.Errorf("network: %w", err)
+			}
+		} else {
+			sp = spec.Default()
+		}
+	}
+	ep := network.DefaultEndpoints()
+	if raw, err := os.ReadFile(filepath.Join(dir, upEndpointsFile)); err == nil {
+		if err := json.Unmarshal(raw, &ep); err != nil {
+			return nil, fmt.Errorf("network: %s: %w", filepath.Join(dir, upEndpointsFile), err)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("network: %w", err)
+	}
+	return describe(dir, sp, ep, channel)
 }
 
 func describe(dir string, sp *spec.Network, ep network.Endpoints, channel string) (*Network, error) {

@@ -2,6 +2,7 @@ package peer
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"weft/client"
 	"weft/gen/network"
@@ -47,6 +50,39 @@ func TestOpen(t *testing.T) {
 	}
 	if _, err := Open("", sp, "mychannel"); err == nil {
 		t.Error("empty directory name accepted")
+	}
+}
+
+// TestOpenUpDirectory: a `weft up` directory says its spec and ports.
+func TestOpenUpDirectory(t *testing.T) {
+	dir := t.TempDir()
+	sp := spec.Default()
+	sp.Channels[0].Name = "upchannel"
+	sp.Chaincodes[0].Channel = "upchannel"
+	ep := network.EndpointsFrom(12000)
+	if _, err := network.Generate(sp, dir, network.Options{Endpoints: ep}); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := yaml.Marshal(sp)
+	if err := os.WriteFile(filepath.Join(dir, "network.yaml"), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ = json.Marshal(ep)
+	if err := os.WriteFile(filepath.Join(dir, "endpoints.json"), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n, err := Open(dir, nil, "upchannel")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Ep != ep || n.Channel != "upchannel" || len(n.Orgs) != 2 {
+		t.Fatalf("endpoints %+v, channel %q, orgs %v", n.Ep, n.Channel, n.Orgs)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "endpoints.json"), []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, nil, "upchannel"); err == nil || !strings.Contains(err.Error(), "endpoints.json") {
+		t.Errorf("corrupt endpoints.json: %v", err)
 	}
 }
 

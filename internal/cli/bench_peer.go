@@ -79,10 +79,14 @@ inside this process (a minimal Go chaincode with put/get), then tears
 everything down (with --keep, or on failure, the directory and node logs
 stay).
 
-With --data it targets a network that "weft generate --data DIR" wrote
-(from --spec, default the built-in network) and assumes: its nodes run on
-the generated endpoints, the orderers and peers joined --channel, and
---chaincode is committed there and accepts the --args transaction.
+With --data it targets a running network that "weft up" or "weft generate"
+wrote there. The spec is --spec, else the one "weft up" saved in DIR, else
+the built-in one; the ports are those "weft up" saved, else the defaults of
+"weft generate". It assumes the nodes run on those endpoints, the orderers
+and peer 0 of every channel org joined --channel, and --chaincode
+(default: the spec's first on the channel) is committed there and accepts
+the --args transaction, e.g. for the asset-transfer "basic" contract:
+--args 'CreateAsset,{key},blue,5,Tom,100'.
 
 It reports committed transactions per second, the p50/p99 latency from
 proposal to commit status, and the ECDSA-only ceiling for the same
@@ -119,7 +123,7 @@ func addBenchPeer(cmd *cobra.Command) {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.data, "data", "", "data directory of a running generated network (default: start a throw-away one)")
-	fl.StringVar(&f.specFile, "spec", "", "network spec the --data network was generated from (default: the built-in one)")
+	fl.StringVar(&f.specFile, "spec", "", "network spec the --data network was generated from (default: the one weft up saved, else the built-in one)")
 	fl.StringVar(&f.channel, "channel", "mychannel", "channel to transact on")
 	fl.StringVar(&f.chaincode, "chaincode", "", `chaincode to invoke (default: "bench" on a throw-away network, else the spec's first on the channel)`)
 	fl.StringVar(&f.args, "args", strings.Join(benchpeer.DefaultArgs, ","), "comma-separated transaction arguments; {key} is a fresh key, {value} filler of --value-size bytes")
@@ -144,7 +148,7 @@ func runBenchPeer(ctx context.Context, f *benchPeerFlags, stdout, stderr io.Writ
 	)
 	chaincode := f.chaincode
 	if f.data != "" {
-		sp := spec.Default()
+		var sp *spec.Network // nil: what `weft up` saved, else the built-in spec
 		if f.specFile != "" {
 			if sp, err = spec.Load(f.specFile); err != nil {
 				return fmt.Errorf("--spec: %w", err)
@@ -154,7 +158,7 @@ func runBenchPeer(ctx context.Context, f *benchPeerFlags, stdout, stderr io.Writ
 			return fmt.Errorf("--data: %w", err)
 		}
 		if chaincode == "" {
-			for _, cc := range sp.Chaincodes {
+			for _, cc := range n.Spec.Chaincodes {
 				if cc.Channel == f.channel {
 					chaincode = cc.Name
 					break

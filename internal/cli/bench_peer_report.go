@@ -17,6 +17,7 @@ type benchPeerReport struct {
 	Channel       string   `json:"channel"`
 	Chaincode     string   `json:"chaincode"`
 	Endorsers     []string `json:"endorsers"`
+	Peers         int      `json:"peers"`
 	Clients       int      `json:"clients"`
 	Window        int      `json:"window"`
 	Committed     int      `json:"committed"`
@@ -52,7 +53,7 @@ func newBenchPeerReport(f *benchPeerFlags, network, chaincode string, endorsers 
 		return nil, err
 	}
 	return &benchPeerReport{
-		Network: network, Channel: f.channel, Chaincode: chaincode, Endorsers: endorsers, Clients: f.clients, Window: f.window,
+		Network: network, Channel: f.channel, Chaincode: chaincode, Endorsers: endorsers, Peers: peers, Clients: f.clients, Window: f.window,
 		Committed: res.Committed, Failed: res.Failed, ElapsedSec: res.Elapsed.Seconds(), CommittedTPS: res.CommittedTPS,
 		P50Ms: ms(res.P50), P99Ms: ms(res.P99), MaxMs: ms(res.Max),
 		EndorseMs: ms(res.Endorse), SubmitMs: ms(res.Submit), CommitMs: ms(res.Commit),
@@ -73,13 +74,13 @@ workload:    %d clients × %d in flight on %s/%s, endorsed by %s
 committed:   %d transactions (%d failed) in %.1fs, %d blocks (%.1f tx/block)
 throughput:  %.0f committed tx/s
 latency:     p50 %.1fms, p99 %.1fms, max %.1fms (mean: endorse %.1fms, submit %.1fms, commit status %.1fms)
-ECDSA:       sign %.1fµs, verify %.1fµs; %.2f signs + %.2f verifies per transaction on %d cores
+ECDSA:       sign %.1fµs, verify %.1fµs; %.2f signs + %.2f verifies per transaction (%d peers) on %d cores
 ceiling:     %.0f tx/s (ECDSA only)
 efficiency:  %.1f%%
 `, r.Network, r.Clients, r.Window, r.Channel, r.Chaincode, strings.Join(r.Endorsers, ", "),
 		r.Committed, r.Failed, r.ElapsedSec, r.Blocks, r.TxPerBlock,
 		r.CommittedTPS, r.P50Ms, r.P99Ms, r.MaxMs, r.EndorseMs, r.SubmitMs, r.CommitMs,
-		r.SignUs, r.VerifyUs, r.SignsPerTx, r.VerifiesPerTx, r.Cores, r.CeilingTPS, 100*r.Efficiency)
+		r.SignUs, r.VerifyUs, r.SignsPerTx, r.VerifiesPerTx, r.Peers, r.Cores, r.CeilingTPS, 100*r.Efficiency)
 	if err != nil {
 		return err
 	}
