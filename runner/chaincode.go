@@ -48,11 +48,10 @@ func (u *up) deployOne(ctx context.Context, i int, cc spec.Chaincode) (*Chaincod
 		address = cc.CCaaS.Address
 	} else {
 		address = fmt.Sprintf("127.0.0.1:%d", u.ep.Chaincode(i))
-		p, err := u.buildChaincode(ctx, cc)
-		if err != nil {
-			return nil, err
+		run = u.built[cc.Name]
+		if run == nil {
+			return nil, fmt.Errorf("chaincode %q was not built", cc.Name)
 		}
-		run = p
 	}
 	pkg, err := chaincode.BuildCCaaSPackage(cc.Label, chaincode.Connection{Address: address, DialTimeout: 10 * time.Second})
 	if err != nil {
@@ -90,7 +89,18 @@ func (u *up) deployOne(ctx context.Context, i int, cc spec.Chaincode) (*Chaincod
 
 	if run != nil {
 		run.env = append(run.env, "CHAINCODE_ID="+pkgID, "CHAINCODE_SERVER_ADDRESS="+address, "CORE_CHAINCODE_ID_NAME="+pkgID)
-		if _, err := start(u.opts.Dir, *run); err != nil {
+		// A server started for another package (an older version) must
+		// give way: the peers only talk to the package they approved.
+		idFile := filepath.Join(u.opts.Dir, "run", run.name+".ccid")
+		if prev, err := os.ReadFile(idFile); err == nil && string(prev) != pkgID {
+			if err := stop(u.opts.Dir, run.name, 10*time.Second); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := u.start(*run); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(idFile, []byte(pkgID), 0o644); err != nil {
 			return nil, err
 		}
 		if err := waitTCP(ctx, address); err != nil {
@@ -103,12 +113,25 @@ func (u *up) deployOne(ctx context.Context, i int, cc spec.Chaincode) (*Chaincod
 	if err != nil {
 		return nil, err
 	}
-	committed, err := committedSequence(ctx, orgs[0].gw, cc.Channel, cc.Name)
+	committed, approvedBy, err := committedDefinition(ctx, orgs[0].gw, cc.Channel, cc.Name)
 	if err != nil {
 		return nil, err
 	}
 	if committed >= cc.Sequence {
 		u.step("chaincode %s: sequence %d already committed", cc.Name, committed)
+		// An org that joined the channel later must approve the committed
+		// definition before its peers run the chaincode.
+		for _, o := range orgs {
+			if approvedBy[o.mspID] {
+				continue
+			}
+			d := def
+			d.Sequence = committed
+			if err := o.gw.Approve(ctx, cc.Channel, o.mspID, d, pkgID); err != nil {
+				return nil, fmt.Errorf("approve committed sequence %d for %s: %w", committed, o.mspID, err)
+			}
+			u.step("chaincode %s: %s approved the committed definition", cc.Name, o.mspID)
+		}
 		return &ChaincodeUp{Name: cc.Name, Channel: cc.Channel, Sequence: committed, PackageID: pkgID, Address: address}, nil
 	}
 	approvals, err := readiness(ctx, orgs[0].gw, cc.Channel, def)
@@ -152,18 +175,20 @@ func definition(cc spec.Chaincode) (client.Definition, error) {
 	return d, nil
 }
 
-func committedSequence(ctx context.Context, gw *client.Gateway, channel, name string) (int64, error) {
+// committedDefinition returns the committed sequence of a chaincode (0
+// when not defined) and which orgs approved it.
+func committedDefinition(ctx context.Context, gw *client.Gateway, channel, name string) (int64, map[string]bool, error) {
 	args, _ := proto.Marshal(&lcpb.QueryChaincodeDefinitionArgs{Name: name})
 	payload, err := gw.Evaluate(ctx, channel, "_lifecycle", []byte("QueryChaincodeDefinition"), args)
 	if err != nil {
 		// Not defined yet is the normal case on a fresh network.
-		return 0, nil
+		return 0, nil, nil
 	}
 	var res lcpb.QueryChaincodeDefinitionResult
 	if err := proto.Unmarshal(payload, &res); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	return res.GetSequence(), nil
+	return res.GetSequence(), res.GetApprovals(), nil
 }
 
 func readiness(ctx context.Context, gw *client.Gateway, channel string, d client.Definition) (map[string]bool, error) {
@@ -213,6 +238,23 @@ func sameHeights(ctx context.Context, orgs []orgPeer, channel string) error {
 	}
 }
 
+// buildChaincodes checks the tools and builds every chaincode with a path
+// before any process starts, so a broken build leaves nothing running.
+func (u *up) buildChaincodes(ctx context.Context) error {
+	u.built = map[string]*proc{}
+	for _, cc := range u.n.Chaincodes {
+		if cc.CCaaS != nil {
+			continue
+		}
+		p, err := u.buildChaincode(ctx, cc)
+		if err != nil {
+			return fmt.Errorf("chaincode %q: %w", cc.Name, err)
+		}
+		u.built[cc.Name] = p
+	}
+	return nil
+}
+
 // buildChaincode builds a chaincode from source (Go: go build; Node: npm
 // install) and returns how to run it as a service.
 func (u *up) buildChaincode(ctx context.Context, cc spec.Chaincode) (*proc, error) {
@@ -223,6 +265,9 @@ func (u *up) buildChaincode(ctx context.Context, cc spec.Chaincode) (*proc, erro
 	name := "chaincode-" + cc.Name
 	switch {
 	case exists(filepath.Join(src, "package.json")):
+		if _, err := exec.LookPath("npm"); err != nil {
+			return nil, fmt.Errorf("path %s is a Node chaincode, but npm is not on PATH (install Node.js and npm)", src)
+		}
 		if !exists(filepath.Join(src, "node_modules")) {
 			u.step("chaincode %s: npm install in %s", cc.Name, src)
 			if err := runIn(ctx, src, "npm", "install", "--no-audit", "--no-fund"); err != nil {
@@ -235,6 +280,9 @@ func (u *up) buildChaincode(ctx context.Context, cc spec.Chaincode) (*proc, erro
 		}
 		return &proc{name: name, path: npm, args: []string{"start"}, dir: src}, nil
 	case exists(filepath.Join(src, "go.mod")) || hasGoFiles(src):
+		if _, err := exec.LookPath("go"); err != nil {
+			return nil, fmt.Errorf("path %s is a Go chaincode, but go is not on PATH (install Go)", src)
+		}
 		bin := filepath.Join(u.opts.Dir, "chaincodes", cc.Name, cc.Name)
 		u.step("chaincode %s: go build %s", cc.Name, src)
 		if err := runIn(ctx, src, "go", "build", "-o", bin, "."); err != nil {

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -25,18 +26,33 @@ import (
 	pb "weft/wire/peer"
 )
 
+// portFree fails with a clear message when a port p must listen on is
+// taken by something else.
+func portFree(p proc) error {
+	for _, addr := range p.listens {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("%s cannot start: %s is already in use (another network or program?); stop it, or choose other ports with `weft down` and `weft up --base-port N`", p.name, addr)
+		}
+		l.Close()
+	}
+	return nil
+}
+
 // nodeProcs lists the node processes of a spec, orderers first.
 func nodeProcs(n *spec.Network, dir, binary string, ep network.Endpoints) []proc {
 	l := network.Layout{Dir: dir}
 	var out []proc
 	for i, h := range n.OrdererHosts() {
 		out = append(out, proc{name: h, path: binary, args: []string{"node", "orderer", "--config", l.OrdererConfigPath(h)},
-			health: fmt.Sprintf("http://127.0.0.1:%d/healthz", ep.OrdererOps(i))})
+			health:  fmt.Sprintf("http://127.0.0.1:%d/healthz", ep.OrdererOps(i)),
+			listens: []string{fmt.Sprintf("127.0.0.1:%d", ep.Orderer(i)), fmt.Sprintf("127.0.0.1:%d", ep.OrdererAdmin(i)), fmt.Sprintf("127.0.0.1:%d", ep.OrdererOps(i))}})
 	}
 	for k := range n.Orgs {
 		for p, h := range n.Orgs[k].PeerHosts() {
 			out = append(out, proc{name: h, path: binary, args: []string{"node", "peer", "--config", l.PeerConfigPath(h)},
-				health: fmt.Sprintf("http://127.0.0.1:%d/healthz", ep.PeerOps(k, p))})
+				health:  fmt.Sprintf("http://127.0.0.1:%d/healthz", ep.PeerOps(k, p)),
+				listens: []string{fmt.Sprintf("127.0.0.1:%d", ep.Peer(k, p)), fmt.Sprintf("127.0.0.1:%d", ep.PeerOps(k, p))}})
 		}
 	}
 	return out
@@ -44,15 +60,46 @@ func nodeProcs(n *spec.Network, dir, binary string, ep network.Endpoints) []proc
 
 func (u *up) startNodes(ctx context.Context) error {
 	procs := nodeProcs(u.n, u.opts.Dir, u.opts.Binary, u.ep)
-	u.step("starting %d nodes (logs in %s)", len(procs), filepath.Join(u.opts.Dir, "logs"))
+	// Nodes whose config changed (e.g. a new org's TLS CA for the
+	// orderers) restart one at a time, so the cluster keeps its quorum.
 	for _, p := range procs {
-		pid, err := start(u.opts.Dir, p)
+		if _, ok := running(u.opts.Dir, p.name); !ok || !u.changed[p.name] {
+			continue
+		}
+		u.step("restarting %s: its configuration changed", p.name)
+		if err := stop(u.opts.Dir, p.name, 15*time.Second); err != nil {
+			return err
+		}
+		if _, err := start(u.opts.Dir, p); err != nil {
+			return err
+		}
+		if err := waitHealthy(ctx, u.opts.Dir, p); err != nil {
+			return err
+		}
+	}
+	var toStart []proc
+	for _, p := range procs {
+		if _, ok := running(u.opts.Dir, p.name); ok {
+			continue
+		}
+		if err := portFree(p); err != nil {
+			return err
+		}
+		toStart = append(toStart, p)
+	}
+	if len(toStart) == 0 {
+		u.step("all %d nodes are running", len(procs))
+		return nil
+	}
+	u.step("starting %d nodes (logs in %s)", len(toStart), filepath.Join(u.opts.Dir, "logs"))
+	for _, p := range toStart {
+		pid, err := u.start(p)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(u.out, "    %-28s pid %d\n", p.name, pid)
 	}
-	for _, p := range procs {
+	for _, p := range toStart {
 		if err := waitHealthy(ctx, u.opts.Dir, p); err != nil {
 			return err
 		}

@@ -25,6 +25,8 @@ type proc struct {
 	dir  string
 	// health is the URL that answers 200 once the process serves.
 	health string
+	// listens are the addresses it binds, checked free before a start.
+	listens []string
 }
 
 func pidFile(dataDir, name string) string { return filepath.Join(dataDir, "run", name+".pid") }

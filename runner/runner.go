@@ -73,12 +73,36 @@ type ChaincodeUp struct {
 const specFile = "network.yaml"
 
 type up struct {
-	opts Options
-	n    *spec.Network
-	res  *network.Result
-	ep   network.Endpoints
-	l    network.Layout
-	out  io.Writer
+	opts  Options
+	n     *spec.Network
+	res   *network.Result
+	ep    network.Endpoints
+	l     network.Layout
+	out   io.Writer
+	built map[string]*proc // chaincode servers built from source, by name
+	// changed are the nodes whose config file this run rewrote with new
+	// content; running ones are restarted to pick it up.
+	changed map[string]bool
+	// started lists the processes this run launched, so a failure can
+	// stop them again instead of leaving strays.
+	started []string
+}
+
+// start launches p (if not running) and remembers it for cleanup.
+func (u *up) start(p proc) (int, error) {
+	_, was := running(u.opts.Dir, p.name)
+	pid, err := start(u.opts.Dir, p)
+	if err == nil && !was {
+		u.started = append(u.started, p.name)
+	}
+	return pid, err
+}
+
+// cleanup stops what this run started; used when bring-up fails.
+func (u *up) cleanup() {
+	for i := len(u.started) - 1; i >= 0; i-- {
+		stop(u.opts.Dir, u.started[i], 10*time.Second)
+	}
 }
 
 func (u *up) step(format string, args ...any) {
@@ -117,10 +141,21 @@ func Up(ctx context.Context, opts Options) (*Network, error) {
 	}
 	u := &up{opts: opts, n: opts.Spec, ep: ep, l: network.Layout{Dir: dir}, out: opts.Progress}
 
+	if err := u.buildChaincodes(ctx); err != nil {
+		return nil, err
+	}
+	before := configDigests(u.l)
 	u.step("generating crypto material, genesis blocks and node configs in %s", dir)
 	if u.res, err = network.Generate(u.n, dir, network.Options{Progress: indentWriter(u.out), Endpoints: ep}); err != nil {
 		return nil, err
 	}
+	u.changed = changedConfigs(before, configDigests(u.l))
+	ok := false
+	defer func() {
+		if !ok {
+			u.cleanup()
+		}
+	}()
 	if err := u.saveSpec(); err != nil {
 		return nil, err
 	}
@@ -146,6 +181,7 @@ func Up(ctx context.Context, opts Options) (*Network, error) {
 	}
 	st := Status(dir, u.n)
 	st.CCs, st.Profiles = ccs, profiles
+	ok = true
 	return st, nil
 }
 
