@@ -131,7 +131,7 @@ func addBenchPeer(cmd *cobra.Command) {
 	fl.StringVar(&f.endorsers, "endorsers", "", "comma-separated MSP IDs that endorse (default: every org of the channel)")
 	fl.DurationVar(&f.duration, "duration", 30*time.Second, "how long clients keep submitting")
 	fl.IntVar(&f.clients, "clients", 16, "concurrent clients (gRPC connections), spread over the orgs' peers")
-	fl.IntVar(&f.window, "window", 16, "transactions each client keeps in flight")
+	fl.IntVar(&f.window, "window", 4, "transactions each client keeps in flight")
 	fl.Uint32Var(&f.maxMessageCount, "max-message-count", 100, "BatchSize.MaxMessageCount of a throw-away channel")
 	fl.StringVar(&f.batchTimeout, "batch-timeout", "200ms", "BatchTimeout of a throw-away channel")
 	fl.StringVar(&f.weft, "weft", "", "weft executable to start throw-away nodes with (default: this one)")
