@@ -2,7 +2,8 @@
 // Drives a weft peer with the official @hyperledger/fabric-gateway client,
 // the way a fabric-samples application does. Input (argv[2], JSON):
 // {endpoint, tlsRootCert, hostAlias, mspId, certPem, keyPem, channel,
-//  chaincode, assetId}. Output: JSON with what each step returned, so the
+//  chaincode, assetId, otherEndpoint, otherTlsRootCert}; the other peer is
+//  the second org's, which every endorsement also runs on. Output: JSON with what each step returned, so the
 // Go test can check it against exact expectations. The app only records;
 // the verdicts are the Go test's.
 const crypto = require('crypto');
@@ -78,10 +79,19 @@ function filteredBlockJSON(fb) {
 }
 
 // Records each submitted transaction with its commit status, in order.
+// A commit status comes from the app's own peer; the next endorsement also
+// runs on the other org's peer, which must have committed the block too,
+// or it simulates on older state (Fabric's gateway does not wait either).
 class Ledger {
-  constructor(contract) {
+  constructor(contract, otherNetwork) {
     this.contract = contract;
+    this.other = otherNetwork;
     this.txs = [];
+  }
+
+  async bothPeersHave(block) {
+    await readUntil(await this.other.getFilteredBlockEvents({ startBlock: BigInt(block) }),
+      `block ${block} on the other peer`, () => true);
   }
 
   async settle(fn, args, commit) {
@@ -91,6 +101,7 @@ class Ledger {
       status: { code: s.code, successful: s.successful, blockNumber: Number(s.blockNumber) },
     };
     this.txs.push(tx);
+    await this.bothPeersHave(tx.status.blockNumber);
     return tx;
   }
 
@@ -114,9 +125,8 @@ class Ledger {
   }
 }
 
-async function main() {
-  const input = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-  const client = new grpc.Client(input.endpoint, grpc.credentials.createSsl(Buffer.from(input.tlsRootCert)), {
+function connectTo(input, endpoint, tlsRootCert) {
+  const client = new grpc.Client(endpoint, grpc.credentials.createSsl(Buffer.from(tlsRootCert)), {
     'grpc.ssl_target_name_override': input.hostAlias,
   });
   const gateway = connect({
@@ -129,11 +139,18 @@ async function main() {
     submitOptions: () => ({ deadline: Date.now() + 30000 }),
     commitStatusOptions: () => ({ deadline: Date.now() + 60000 }),
   });
+  return { client, gateway };
+}
+
+async function main() {
+  const input = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+  const { client, gateway } = connectTo(input, input.endpoint, input.tlsRootCert);
+  const other = connectTo(input, input.otherEndpoint, input.otherTlsRootCert);
   const out = {};
   try {
     const network = gateway.getNetwork(input.channel);
     const contract = network.getContract(input.chaincode);
-    const ledger = new Ledger(contract);
+    const ledger = new Ledger(contract, other.gateway.getNetwork(input.channel));
     const id = input.assetId;
     out.heightBefore = await chainHeight(network, input.channel);
 
@@ -240,8 +257,10 @@ async function main() {
     out.txs = ledger.txs;
     out.heightAfter = await chainHeight(network, input.channel);
   } finally {
-    gateway.close();
-    client.close();
+    for (const c of [{ client, gateway }, other]) {
+      c.gateway.close();
+      c.client.close();
+    }
   }
   // Exiting explicitly: closed gRPC channels may keep timers alive.
   await new Promise((resolve) => process.stdout.write(JSON.stringify(out, (k, v) => (typeof v === 'bigint' ? Number(v) : v)), resolve));

@@ -92,13 +92,17 @@ func TestNetworkWithFabricGatewayClient(t *testing.T) {
 	if want := chaincode.PackageID("basic_1.0", pkg); pkgID != want {
 		t.Fatalf("package id %q, want %q", pkgID, want)
 	}
-	npm, err := exec.LookPath("npm")
+	// node runs the shim's CLI itself (what `npm start` would run), so that
+	// killing the process kills the server: npm's shell child would outlive
+	// it, keeping its port and the chaincode running after the test.
+	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cc := &harness.Process{
-		Name: "chaincode-basic", Path: npm, Dir: filepath.Join(nodeDir, "chaincode"), Args: []string{"start"},
-		Env: []string{"CHAINCODE_ID=" + pkgID, fmt.Sprintf("CHAINCODE_SERVER_ADDRESS=127.0.0.1:%d", port)},
+		Name: "chaincode-basic", Path: node, Dir: filepath.Join(nodeDir, "chaincode"),
+		Args: []string{filepath.Join(nodeDir, "node_modules", "fabric-shim", "cli.js"), "server",
+			fmt.Sprintf("--chaincode-address=127.0.0.1:%d", port), "--chaincode-id=" + pkgID},
 		Log: filepath.Join(nw.Dir, "chaincode.log"),
 	}
 	cc.Start(t)
