@@ -119,13 +119,16 @@ func DeployBasic(t testing.TB, nw *Network) *Deployment {
 		}
 		d.PackageID = id
 	}
-	npm, err := exec.LookPath("npm")
+	// node runs the chaincode server itself: `npm start` would put npm and
+	// a shell in between, and killing npm leaves the server running.
+	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Fatal(err)
 	}
 	d.Chaincode = &Process{
-		Name: "chaincode-basic", Path: npm, Dir: filepath.Join(nodeDir, "chaincode"), Args: []string{"start"},
-		Env: []string{"CHAINCODE_ID=" + d.PackageID, fmt.Sprintf("CHAINCODE_SERVER_ADDRESS=127.0.0.1:%d", port)},
+		Name: "chaincode-basic", Path: node, Dir: filepath.Join(nodeDir, "chaincode"),
+		Args: []string{filepath.Join(nodeDir, "node_modules", ".bin", "fabric-chaincode-node"), "server",
+			fmt.Sprintf("--chaincode-address=127.0.0.1:%d", port), "--chaincode-id=" + d.PackageID},
 		Log: filepath.Join(nw.Dir, "chaincode.log"),
 	}
 	d.Chaincode.Start(t)
