@@ -171,6 +171,18 @@ func Up(ctx context.Context, opts Options) (*Network, error) {
 	if err := u.joinPeers(ctx); err != nil {
 		return nil, err
 	}
+	// A peer that just joined from a genesis block must have pulled the
+	// later config blocks (e.g. the one adding its own org) before it
+	// endorses lifecycle transactions.
+	hc, err := u.adminHTTP()
+	if err != nil {
+		return nil, err
+	}
+	for _, ch := range u.n.Channels {
+		if err := u.awaitPeersCaughtUp(ctx, hc, ch.Name); err != nil {
+			return nil, err
+		}
+	}
 	ccs, err := u.deployChaincodes(ctx)
 	if err != nil {
 		return nil, err

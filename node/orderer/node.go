@@ -200,9 +200,11 @@ func (n *Node) Stop() {
 		if n.grpc != nil {
 			stopped := make(chan struct{})
 			go func() { n.grpc.GracefulStop(); close(stopped) }()
+			// Block streams (peers pulling, event listeners) never end on
+			// their own; give unary calls a moment, then cut the rest.
 			select {
 			case <-stopped:
-			case <-ctx.Done():
+			case <-time.After(time.Second):
 				n.grpc.Stop()
 			}
 		}
