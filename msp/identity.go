@@ -36,6 +36,10 @@ type Identity struct {
 	chainOnce sync.Once
 	chain     []*x509.Certificate
 	chainErr  error
+
+	// static memoises MSP.staticChecks, for the same reason.
+	staticOnce sync.Once
+	static     staticResult
 }
 
 func newIdentity(mspID string, cert *x509.Certificate, serialized []byte, m *MSP) *Identity {

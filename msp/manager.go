@@ -6,6 +6,9 @@ import (
 	"sort"
 
 	common "weft/wire/common"
+	mspproto "weft/wire/msp"
+
+	"google.golang.org/protobuf/proto"
 )
 
 // Manager holds the MSPs of a channel, keyed by MSP ID.
@@ -51,18 +54,24 @@ func (mg *Manager) IDs() []string {
 }
 
 // DeserializeIdentity routes serialized to the MSP named by its mspid and
-// returns the identity only if it is currently valid.
+// returns the identity only if it is currently valid. Only the mspid is
+// decoded here: the MSP caches the rest by the serialized bytes, and the
+// certificate is parsed only when the MSP has not seen them yet.
 func (mg *Manager) DeserializeIdentity(serialized []byte) (*Identity, error) {
 	if mg == nil {
 		return nil, errors.New("msp manager is nil")
 	}
-	mspID, _, err := ParseSerialized(serialized)
-	if err != nil {
-		return nil, err
+	var sid mspproto.SerializedIdentity
+	if err := proto.Unmarshal(serialized, &sid); err != nil {
+		return nil, fmt.Errorf("serialized identity: %w", err)
 	}
-	m, ok := mg.byID[mspID]
+	m, ok := mg.byID[sid.GetMspid()]
 	if !ok {
-		return nil, fmt.Errorf("serialized identity: MSP %q is not known to this channel", mspID)
+		// A malformed certificate is reported before an unknown MSP.
+		if _, _, err := ParseSerialized(serialized); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("serialized identity: MSP %q is not known to this channel", sid.GetMspid())
 	}
 	id, err := m.DeserializeIdentity(serialized)
 	if err != nil {

@@ -46,6 +46,8 @@ type MSP struct {
 	peer     *ouIdentifier
 	admin    *ouIdentifier
 	orderer  *ouIdentifier
+	// ids remembers deserialized identities; nil disables the cache.
+	ids *identityCache
 }
 
 // New builds and checks an MSP from its channel-config form.
@@ -63,7 +65,7 @@ func New(cfg *mspproto.MSPConfig) (*MSP, error) {
 	if conf.GetName() == "" {
 		return nil, errors.New("msp config: name (MSP ID) is empty")
 	}
-	m := &MSP{name: conf.GetName(), conf: conf}
+	m := &MSP{name: conf.GetName(), conf: conf, ids: newIdentityCache(DefaultIdentityCacheSize)}
 	steps := []struct {
 		what string
 		fn   func() error
@@ -111,7 +113,25 @@ func (m *MSP) now() time.Time {
 // DeserializeIdentity parses a marshaled SerializedIdentity of this MSP. Like
 // Fabric it already needs the certificate to chain to the MSP's CAs (to
 // sanitize it); full validation is Validate's job.
+//
+// Outcomes are cached by the serialized bytes, so a repeated identity costs
+// a map lookup; the returned Identity is shared and must not be modified.
 func (m *MSP) DeserializeIdentity(serialized []byte) (*Identity, error) {
+	if m.ids == nil {
+		return m.deserialize(serialized)
+	}
+	if e, ok := m.ids.get(serialized); ok {
+		return e.id, e.err
+	}
+	// The identity keeps its serialized form, so it gets its own copy: the
+	// caller's buffer may be reused after this call.
+	own := append([]byte(nil), serialized...)
+	id, err := m.deserialize(own)
+	m.ids.put(own, cachedIdentity{id: id, err: err})
+	return id, err
+}
+
+func (m *MSP) deserialize(serialized []byte) (*Identity, error) {
 	mspID, cert, err := ParseSerialized(serialized)
 	if err != nil {
 		return nil, err

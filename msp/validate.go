@@ -25,31 +25,68 @@ func (m *MSP) validate(id *Identity, checkTime bool) error {
 	if id == nil || id.Cert == nil {
 		return errors.New("identity has no certificate")
 	}
+	chk := m.staticChecks(id)
+	if chk.beforeTime != nil {
+		return chk.beforeTime
+	}
+	if checkTime {
+		if err := m.checkValidityPeriod(id); err != nil {
+			return err
+		}
+	}
+	return chk.afterTime
+}
+
+// staticResult is the part of validation that does not depend on the clock,
+// split where the clock check sits so that errors come out in the same order
+// whether or not the result was memoised.
+type staticResult struct {
+	beforeTime error
+	afterTime  error
+}
+
+// staticChecks memoises the clock-independent checks on identities of this
+// MSP: they depend only on the certificate and the MSP's immutable config
+// (CAs, CRLs, OUs), and the chain verification among them dominates the cost
+// of validating an identity.
+func (m *MSP) staticChecks(id *Identity) staticResult {
+	if id.msp != m {
+		return m.computeStatic(id)
+	}
+	id.staticOnce.Do(func() { id.static = m.computeStatic(id) })
+	return id.static
+}
+
+func (m *MSP) computeStatic(id *Identity) staticResult {
 	if id.MSPID != m.name {
-		return fmt.Errorf("identity belongs to MSP %q, not %q", id.MSPID, m.name)
+		return staticResult{beforeTime: fmt.Errorf("identity belongs to MSP %q, not %q", id.MSPID, m.name)}
 	}
 	switch id.Cert.PublicKeyAlgorithm {
 	case x509.ECDSA, x509.Ed25519:
 	default:
-		return fmt.Errorf("public key algorithm %s is not supported", id.Cert.PublicKeyAlgorithm)
+		return staticResult{beforeTime: fmt.Errorf("public key algorithm %s is not supported", id.Cert.PublicKeyAlgorithm)}
 	}
 	chain, err := m.identityChain(id)
 	if err != nil {
-		return err
-	}
-	if checkTime {
-		now := m.now()
-		if now.Before(id.Cert.NotBefore) {
-			return fmt.Errorf("certificate is not valid before %s (now %s)", id.Cert.NotBefore.UTC().Format("2006-01-02T15:04:05Z"), now.UTC().Format("2006-01-02T15:04:05Z"))
-		}
-		if now.After(id.Cert.NotAfter) {
-			return fmt.Errorf("certificate expired at %s (now %s)", id.Cert.NotAfter.UTC().Format("2006-01-02T15:04:05Z"), now.UTC().Format("2006-01-02T15:04:05Z"))
-		}
+		return staticResult{beforeTime: err}
 	}
 	if err := m.checkRevoked(id.Cert, chain); err != nil {
-		return err
+		return staticResult{afterTime: err}
 	}
-	return m.validateOUs(id, chainID(chain[1:]))
+	return staticResult{afterTime: m.validateOUs(id, chainID(chain[1:]))}
+}
+
+// checkValidityPeriod is the one check that must run on every use: a cached
+// identity expires like any other.
+func (m *MSP) checkValidityPeriod(id *Identity) error {
+	now := m.now()
+	if now.Before(id.Cert.NotBefore) {
+		return fmt.Errorf("certificate is not valid before %s (now %s)", id.Cert.NotBefore.UTC().Format("2006-01-02T15:04:05Z"), now.UTC().Format("2006-01-02T15:04:05Z"))
+	}
+	if now.After(id.Cert.NotAfter) {
+		return fmt.Errorf("certificate expired at %s (now %s)", id.Cert.NotAfter.UTC().Format("2006-01-02T15:04:05Z"), now.UTC().Format("2006-01-02T15:04:05Z"))
+	}
+	return nil
 }
 
 // identityChain returns the validation chain of an identity certificate,
