@@ -50,13 +50,15 @@ type Options struct {
 // Start brings an orderer up: identity, channels found on disk, the gRPC
 // services, the admin API and the operations endpoint. It returns once
 // every listener is bound.
-func Start(cfg *Config, opts Options) (n *Node, err error) {
+func Start(cfg *Config, opts Options) (_ *Node, err error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
 	}
 	log = log.With("node", "orderer", "msp", cfg.General.LocalMSPID)
-	n = &Node{cfg: cfg, log: log}
+	// n is not the named result: `return nil, err` must leave it set so
+	// that the cleanup below can stop what was started.
+	n := &Node{cfg: cfg, log: log}
 	defer func() {
 		if err != nil {
 			n.Stop()

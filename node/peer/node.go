@@ -51,13 +51,15 @@ type Node struct {
 // Start brings a peer up: identity, the channels found on disk (their
 // committers resume pulling blocks), the Endorser, Gateway and Deliver
 // services, and the operations endpoint.
-func Start(cfg *Config, opts Options) (n *Node, err error) {
+func Start(cfg *Config, opts Options) (_ *Node, err error) {
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
 	}
 	log = log.With("node", cfg.Peer.ID, "msp", cfg.Peer.LocalMSPID)
-	n = &Node{cfg: cfg, log: log}
+	// n is not the named result: `return nil, err` must leave it set so
+	// that the cleanup below can stop what was started.
+	n := &Node{cfg: cfg, log: log}
 	defer func() {
 		if err != nil {
 			n.Stop()
