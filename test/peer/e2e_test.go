@@ -20,6 +20,9 @@ import (
 	"weft/client"
 	"weft/peer/chaincode"
 	"weft/test/harness"
+	gatewaypb "weft/wire/gateway"
+
+	"google.golang.org/grpc/status"
 )
 
 func repoRoot() string {
@@ -112,7 +115,7 @@ func TestNetworkWithFabricGatewayClient(t *testing.T) {
 	for i, p := range peers {
 		mspID, _ := nw.Spec.MSPID(nw.Spec.Orgs[p.org].Name)
 		if err := admins[i].Approve(ctx, "mychannel", mspID, def, pkgID); err != nil {
-			t.Fatalf("org %d approve: %v\nchaincode log:\n%s", p.org, err, cc.Tail(20))
+			t.Fatalf("org %d approve: %s\nchaincode log:\n%s", p.org, why(err), cc.Tail(20))
 		}
 	}
 	// Each approval was waited for on its own org's peer; the commit's
@@ -121,14 +124,14 @@ func TestNetworkWithFabricGatewayClient(t *testing.T) {
 		waitFor(t, "approvals on every peer", 30*time.Second, func() bool { return nw.PeerHeight(p.org, 0) >= 3 })
 	}
 	if err := admins[0].Commit(ctx, "mychannel", def); err != nil {
-		t.Fatalf("commit: %v", err)
+		t.Fatalf("commit: %s", why(err))
 	}
 	bothPeersAt(t, nw)
 
 	// weft's Go client.
 	user := &client.Gateway{Conn: admins[0].Conn, Signer: nw.OrgUser(t, 0, "User1")}
 	if _, _, err := user.Submit(ctx, "mychannel", "basic", nil, []byte("CreateAsset"), []byte("go1"), []byte("red"), []byte("3"), []byte("Ann")); err != nil {
-		t.Fatalf("CreateAsset: %v\nchaincode log:\n%s", err, cc.Tail(20))
+		t.Fatalf("CreateAsset: %s\nchaincode log:\n%s", why(err), cc.Tail(20))
 	}
 	got, err := user.Evaluate(ctx, "mychannel", "basic", []byte("ReadAsset"), []byte("go1"))
 	if err != nil || !bytes.Contains(got, []byte(`"Owner":"Ann"`)) {
@@ -139,6 +142,19 @@ func TestNetworkWithFabricGatewayClient(t *testing.T) {
 
 	// The official Node client, as an application uses it.
 	runGatewayApp(t, nw, nodeDir)
+}
+
+// why adds to a gateway error the per-peer details Fabric attaches to it.
+func why(err error) string {
+	msg := err.Error()
+	if s, ok := status.FromError(err); ok {
+		for _, d := range s.Details() {
+			if e, ok := d.(*gatewaypb.ErrorDetail); ok {
+				msg += fmt.Sprintf("\n  %s (%s): %s", e.GetAddress(), e.GetMspId(), e.GetMessage())
+			}
+		}
+	}
+	return msg
 }
 
 // bothPeersAt waits until Org2's peer has committed every block Org1's
