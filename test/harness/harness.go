@@ -52,17 +52,22 @@ func Binary(t testing.TB) string {
 	return binPath
 }
 
-// FreePortBase finds a base port such that base..base+span-1 are all free
-// on 127.0.0.1, so a test's fixed port layout does not collide with other
-// tests or services.
-func FreePortBase(t testing.TB, span int) int {
+// FreePortBase finds a base port such that base+offset is free for every
+// given offset (the ports a test network will bind). Bases are drawn below
+// Linux's ephemeral range (32768+), where outgoing connections would make
+// ports come and go, and away from the fixed bases test/runner uses
+// (17050, 27050, 37050, 47050 and their +3000).
+func FreePortBase(t testing.TB, offsets []int) int {
 	t.Helper()
-	for try := 0; try < 50; try++ {
-		base := 30000 + rand.IntN(300)*100 // above the ports test/runner uses
+	for try := 0; try < 200; try++ {
+		base := 10000 + rand.IntN(60)*100 // 10000..15900
+		if rand.IntN(2) == 1 {
+			base = 21000 + rand.IntN(50)*100 // 21000..25900
+		}
 		ok := true
 		var ls []net.Listener
-		for p := base; p < base+span && ok; p++ {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		for _, off := range offsets {
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+off))
 			if err != nil {
 				ok = false
 				break
@@ -78,6 +83,22 @@ func FreePortBase(t testing.TB, span int) int {
 	}
 	t.Fatal("no free port range found")
 	return 0
+}
+
+// networkOffsets lists the ports (relative to base) of a network with
+// the given orderer count and peers per org, laid out as gen/network
+// Endpoints{OrdererBase: base, PeerBase: base+51, OpsBase: base+5} does.
+func networkOffsets(orderers int, peersPerOrg []int) []int {
+	var out []int
+	for i := 0; i < orderers; i++ {
+		out = append(out, 100*i, 100*i+3, 5+100*i)
+	}
+	for k, n := range peersPerOrg {
+		for p := 0; p < n; p++ {
+			out = append(out, 51+2000*k+100*p, 5+1000+100*k+p)
+		}
+	}
+	return out
 }
 
 // Process is one running node.

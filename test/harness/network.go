@@ -40,7 +40,11 @@ func NewNetwork(t testing.TB) *Network {
 	n := spec.Default()
 	n.Chaincodes = nil
 	n.Orderer.BatchTimeout = "200ms"
-	base := FreePortBase(t, 3000)
+	var peers []int
+	for _, o := range n.Orgs {
+		peers = append(peers, o.Peers)
+	}
+	base := FreePortBase(t, networkOffsets(len(n.OrdererHosts()), peers))
 	ep := network.Endpoints{Host: "127.0.0.1", OrdererBase: base, PeerBase: base + 51, OpsBase: base + 5}
 	res, err := network.Generate(n, dir, network.Options{Endpoints: ep})
 	if err != nil {

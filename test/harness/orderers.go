@@ -57,7 +57,7 @@ func NewOrderers(t testing.TB, total, consenters int) *Orderers {
 	n.Orderer.BatchSize.AbsoluteMaxBytes = 1 << 20
 	n.Orderer.BatchSize.PreferredMaxBytes = 512 << 10
 	n.SetDefaults()
-	base := FreePortBase(t, 1000)
+	base := FreePortBase(t, networkOffsets(total, []int{1}))
 	ep := network.Endpoints{Host: "127.0.0.1", OrdererBase: base, PeerBase: base + 51, OpsBase: base + 5}
 	o := &Orderers{Dir: dir, Spec: n, Layout: network.Layout{Dir: dir}, Ep: ep, Channel: "mychannel", ordCount: total}
 	// Crypto only: the genesis block is built below with fewer consenters.
