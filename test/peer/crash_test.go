@@ -167,6 +167,7 @@ func TestPeerCrashRecovery(t *testing.T) {
 		t.Helper()
 		org2.Start(t)
 		nw.WaitPeerHealthy(t, 1, 0, 30*time.Second)
+		checkRestarted(t, org2)
 	}
 	kill := func(moment string) {
 		t.Helper()
@@ -185,8 +186,7 @@ func TestPeerCrashRecovery(t *testing.T) {
 
 	// Crash 2: right after a restart, while the peer replays and pulls the
 	// blocks it missed.
-	org2.Start(t)
-	nw.WaitPeerHealthy(t, 1, 0, 30*time.Second)
+	restart()
 	time.Sleep(150 * time.Millisecond)
 	h2 := nw.PeerHeight(1, 0)
 	kill(fmt.Sprintf("while catching up (its height %v)", h2))
@@ -256,6 +256,17 @@ func TestPeerCrashRecovery(t *testing.T) {
 	}
 	for p := range snaps {
 		checkAcknowledged(t, nw.PeerLedgerDir(p), l.expected, l.hot)
+	}
+}
+
+// checkRestarted makes sure the health check that just passed was answered
+// by the restarted peer itself: if it failed to start (its ports taken by
+// someone else while it was down), another process answered.
+func checkRestarted(t *testing.T, p *harness.Process) {
+	t.Helper()
+	log := p.Tail(400)
+	if i := strings.LastIndex(log, "===== start"); i < 0 || !p.Running() || !strings.Contains(log[i:], "peer started") {
+		t.Fatalf("%s did not come back up (running: %v):\n%s", p.Name, p.Running(), p.Tail(20))
 	}
 }
 
