@@ -66,6 +66,8 @@ func (p *implicitMeta) EvaluateSignedData(sds []SignedData) error {
 	if remaining == 0 {
 		return nil
 	}
+	// Every child looks at the same signatures; each is verified once.
+	sds = withSharedMemo(sds)
 	var failures []string
 	for _, c := range p.children {
 		if c.policy == nil {

@@ -10,6 +10,9 @@ type SignedData struct {
 	Data      []byte
 	Identity  []byte
 	Signature []byte
+
+	// memo, when set by WithMemo, is where the signature is verified.
+	memo *VerifyMemo
 }
 
 // Policy decides whether a set of signatures satisfies it.

@@ -102,7 +102,7 @@ func (ev *evaluation) collect(sds []SignedData) {
 			ev.rejected = append(ev.rejected, fmt.Sprintf("signature %d: duplicate signer %s counted once", i, id))
 			continue
 		}
-		if err := id.Verify(sd.Data, sd.Signature); err != nil {
+		if err := sd.Verify(id); err != nil {
 			ev.rejected = append(ev.rejected, fmt.Sprintf("signature %d: %v", i, err))
 			continue
 		}

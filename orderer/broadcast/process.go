@@ -111,6 +111,12 @@ func absoluteMaxBytes(b *channelconfig.Bundle) (int, *rejection) {
 // the Writers policy. The first two are also part of the policy evaluation,
 // but checking them separately tells the client which one failed.
 func authorize(b *channelconfig.Bundle, p *parsed) *rejection {
+	return authorizeWith(b, p, policy.NewVerifyMemo())
+}
+
+// authorizeWith is authorize verifying through memo, which the Writers
+// policy then reuses: the signature is verified once.
+func authorizeWith(b *channelconfig.Bundle, p *parsed, memo *policy.VerifyMemo) *rejection {
 	mspMgr := b.MSPManager()
 	if mspMgr == nil {
 		return internal("channel %q has no MSPs", b.ChannelID())
@@ -127,7 +133,7 @@ func authorize(b *channelconfig.Bundle, p *parsed) *rejection {
 	if err != nil {
 		return forbidden("creator is not a valid identity of this channel: %v", err)
 	}
-	if err := id.Verify(p.env.Payload, p.env.Signature); err != nil {
+	if err := memo.Verify(id, p.env.Payload, p.env.Signature); err != nil {
 		return forbidden("envelope signature of %s is invalid: %v", id, err)
 	}
 	pm := b.PolicyManager()
@@ -138,7 +144,7 @@ func authorize(b *channelconfig.Bundle, p *parsed) *rejection {
 	if !ok {
 		return internal("channel %q has no %s policy", b.ChannelID(), WritersPolicy)
 	}
-	sd := []policy.SignedData{{Data: p.env.Payload, Identity: p.sh.Creator, Signature: p.env.Signature}}
+	sd := policy.WithMemo([]policy.SignedData{{Data: p.env.Payload, Identity: p.sh.Creator, Signature: p.env.Signature}}, memo)
 	if err := pol.EvaluateSignedData(sd); err != nil {
 		return forbidden("policy %s not satisfied by %s: %v", WritersPolicy, id, err)
 	}

@@ -152,7 +152,7 @@ func (a *ACL) checkLocal(role msp.Role, sd []policy.SignedData) error {
 			last = err
 			continue
 		}
-		if err := id.Verify(s.Data, s.Signature); err != nil {
+		if err := s.Verify(id); err != nil {
 			last = fmt.Errorf("signature of %s: %w", id, err)
 			continue
 		}

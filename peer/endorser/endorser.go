@@ -197,7 +197,9 @@ func (e *Endorser) channel(id string) (Channel, bool) {
 }
 
 // proposalSignedData is the creator's signature over the proposal, the
-// signed data proposal ACLs are evaluated on.
+// signed data proposal ACLs are evaluated on. It carries the proposal's
+// memo, so the signature checkCreator verified is not verified again.
 func proposalSignedData(p *Proposal) []policy.SignedData {
-	return []policy.SignedData{{Data: p.Signed.ProposalBytes, Identity: p.SignatureHeader.Creator, Signature: p.Signed.Signature}}
+	sd := []policy.SignedData{{Data: p.Signed.ProposalBytes, Identity: p.SignatureHeader.Creator, Signature: p.Signed.Signature}}
+	return policy.WithMemo(sd, p.memo)
 }

@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"weft/policy"
 	"weft/wire/common"
 	"weft/wire/peer"
 )
@@ -27,6 +28,11 @@ type Proposal struct {
 	// Hash is the proposal hash every endorser puts into its response and the
 	// committer recomputes.
 	Hash []byte
+
+	// memo keeps the creator's signature verified once across the creator
+	// check and the ACL checks (the proposal's own and any chaincode-to-
+	// chaincode calls); nil just verifies every time.
+	memo *policy.VerifyMemo
 }
 
 // ChannelID is the channel the proposal targets ("" for channel-less ones).
@@ -41,7 +47,7 @@ func Unpack(sp *peer.SignedProposal) (*Proposal, error) {
 	if sp == nil || len(sp.ProposalBytes) == 0 {
 		return nil, errors.New("signed proposal: proposal_bytes is empty")
 	}
-	p := &Proposal{Signed: sp, Proposal: &peer.Proposal{}, Header: &common.Header{},
+	p := &Proposal{memo: policy.NewVerifyMemo(), Signed: sp, Proposal: &peer.Proposal{}, Header: &common.Header{},
 		ChannelHeader: &common.ChannelHeader{}, SignatureHeader: &common.SignatureHeader{},
 		Payload: &peer.ChaincodeProposalPayload{}}
 	if err := proto.Unmarshal(sp.ProposalBytes, p.Proposal); err != nil {

@@ -74,7 +74,7 @@ func checkCreator(p *Proposal, ids identityDeserializer) (*msp.Identity, error) 
 	if err != nil {
 		return nil, &accessError{msg: fmt.Sprintf("access denied: channel [%s] creator org unknown, creator is malformed", p.ChannelID()), cause: err}
 	}
-	if err := id.Verify(p.Signed.ProposalBytes, p.Signed.Signature); err != nil {
+	if err := p.memo.Verify(id, p.Signed.ProposalBytes, p.Signed.Signature); err != nil {
 		return nil, &accessError{msg: fmt.Sprintf("access denied: channel [%s] creator org [%s]", p.ChannelID(), id.MSPID), cause: err}
 	}
 	return id, nil

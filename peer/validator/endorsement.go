@@ -87,9 +87,13 @@ func (c *checker) checkEndorsed(info *txInfo, tx *endorserTx) {
 // proposal_response_payload ‖ endorser. Endorsements by identities the
 // channel does not accept, or with bad signatures, are dropped: a policy
 // evaluation ignores them anyway, and dropping them here keeps a checker
-// that forgets to verify from counting them.
+// that forgets to verify from counting them. The verifications are kept in a
+// memo that travels with the signed data, so the endorsement policies (of
+// possibly several namespaces, each possibly made of per-org sub-policies)
+// do not verify the same signatures again.
 func (c *checker) endorsements(tx *endorserTx) []policy.SignedData {
 	prpBytes := tx.payload.GetAction().GetProposalResponsePayload()
+	memo := policy.NewVerifyMemo()
 	var out []policy.SignedData
 	for _, e := range tx.payload.GetAction().GetEndorsements() {
 		if e == nil {
@@ -98,12 +102,12 @@ func (c *checker) endorsements(tx *endorserTx) []policy.SignedData {
 		data := make([]byte, 0, len(prpBytes)+len(e.GetEndorser()))
 		data = append(append(data, prpBytes...), e.GetEndorser()...)
 		id, err := c.identity(e.GetEndorser())
-		if err != nil || id.Verify(data, e.GetSignature()) != nil {
+		if err != nil || memo.Verify(id, data, e.GetSignature()) != nil {
 			continue
 		}
 		out = append(out, policy.SignedData{Data: data, Identity: e.GetEndorser(), Signature: e.GetSignature()})
 	}
-	return out
+	return policy.WithMemo(out, memo)
 }
 
 // parseRWSet decodes a TxReadWriteSet and each namespace's KVRWSet. Hashed

@@ -40,7 +40,17 @@ type fakePolicies struct {
 	pols map[string]policy.Policy
 	mu   sync.Mutex
 	asks []string
-	fail error // returned for every call when set
+	// evals records, per evaluated namespace, the memo the signed data
+	// carried and its verification count before and after the evaluation.
+	evals []memoUse
+	fail  error // returned for every call when set
+}
+
+type memoUse struct {
+	ns            string
+	memo          *policy.VerifyMemo
+	before, after int
+	signers       int
 }
 
 func (f *fakePolicies) CheckEndorsement(ns string, writes *kvrwset.KVRWSet, sd []policy.SignedData) error {
@@ -57,7 +67,16 @@ func (f *fakePolicies) CheckEndorsement(ns string, writes *kvrwset.KVRWSet, sd [
 	if !ok {
 		return fmt.Errorf("%w: %q", ErrUnknownChaincode, ns)
 	}
-	return p.EvaluateSignedData(sd)
+	var memo *policy.VerifyMemo
+	if len(sd) > 0 {
+		memo = sd[0].Memo()
+	}
+	before := memo.Verifications()
+	err := p.EvaluateSignedData(sd)
+	f.mu.Lock()
+	f.evals = append(f.evals, memoUse{ns: ns, memo: memo, before: before, after: memo.Verifications(), signers: len(sd)})
+	f.mu.Unlock()
+	return err
 }
 
 type fixture struct {
