@@ -110,6 +110,15 @@ func TestNetworkWithFabricGatewayClient(t *testing.T) {
 	}
 	cc.Start(t)
 	t.Cleanup(cc.Kill)
+	// Peers dial the chaincode on first use, with a timeout; a slow node
+	// start must not count against it.
+	waitFor(t, "the chaincode server to listen", 60*time.Second, func() bool {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
 
 	def := client.Definition{Name: "basic", Version: "1.0", Sequence: 1}
 	for i, p := range peers {
