@@ -126,6 +126,9 @@ func TestPeerCrashRecovery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a network of processes")
 	}
+	// Build first: ports are checked free when the network is generated,
+	// and the build would widen the window in which others can take them.
+	harness.Binary(t)
 	nw := harness.NewNetwork(t)
 	nw.StartOrderers(t)
 	nw.StartPeers(t)
