@@ -73,6 +73,10 @@ type Channel struct {
 	commitCh  chan struct{}
 	closed    bool
 
+	// recent holds the transaction filters of the latest committed blocks
+	// for WaitForTx.
+	recent recentFilters
+
 	runMu   sync.Mutex
 	stop    func()
 	stopped chan struct{}

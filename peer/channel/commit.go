@@ -43,6 +43,7 @@ func (c *Channel) commitBlock(b *common.Block) error {
 	if err := c.store.Append(b); err != nil {
 		return fmt.Errorf("append block %d: %w", height, err)
 	}
+	c.recent.add(height, b.Metadata.Metadata[common.BlockMetadataIndex_TRANSACTIONS_FILTER])
 	if err := c.state.Commit(batch, height); err != nil {
 		// The block is stored; catchUpState replays it before the next one.
 		return fmt.Errorf("commit state of block %d: %w", height, err)

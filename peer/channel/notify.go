@@ -16,7 +16,9 @@ var ErrClosed = errors.New("channel closed")
 
 // WaitForTx returns the validation code of transaction txID and the number
 // of its block once that block is fully committed, at once if it already is.
-// A tx id that occurs more than once reports its first occurrence.
+// A tx id that occurs more than once reports its first occurrence. The
+// code of a recently committed block comes from memory, older ones from the
+// store.
 func (c *Channel) WaitForTx(ctx context.Context, txID string) (peer.TxValidationCode, uint64, error) {
 	if txID == "" {
 		return 0, 0, errors.New("wait for tx: tx id: empty")
@@ -30,6 +32,9 @@ func (c *Channel) WaitForTx(ctx context.Context, txID string) (peer.TxValidation
 		num, idx, err := c.store.TxLocation(txID)
 		switch {
 		case err == nil && num < height:
+			if f, ok := c.recent.get(num); ok {
+				return filterCode(f, idx), num, nil
+			}
 			b, err := c.store.Block(num)
 			if err != nil {
 				return 0, 0, fmt.Errorf("wait for tx %s: block %d: %w", txID, num, err)

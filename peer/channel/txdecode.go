@@ -124,7 +124,11 @@ func txCode(b *common.Block, i int) peer.TxValidationCode {
 	if len(md) <= int(common.BlockMetadataIndex_TRANSACTIONS_FILTER) {
 		return peer.TxValidationCode_INVALID_OTHER_REASON
 	}
-	f := md[common.BlockMetadataIndex_TRANSACTIONS_FILTER]
+	return filterCode(md[common.BlockMetadataIndex_TRANSACTIONS_FILTER], i)
+}
+
+// filterCode is the code of tx i in a TRANSACTIONS_FILTER.
+func filterCode(f []byte, i int) peer.TxValidationCode {
 	if i < 0 || i >= len(f) {
 		return peer.TxValidationCode_INVALID_OTHER_REASON
 	}
