@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"weft/peer/chaincode"
 )
@@ -32,6 +33,21 @@ type InstalledPackage struct {
 type Store struct {
 	dir string
 	mu  sync.Mutex // serialises installs so concurrent ones of one package do not race on the rename
+	// parsed caches Package results by ID. An ID names the package's exact
+	// bytes (it contains their hash, checked when read), so a parse cannot
+	// go stale; only packages read successfully are cached, which bounds
+	// the cache by what is installed.
+	parsed sync.Map // id → parsedPackage
+}
+
+// parsedPackage is a cached parse with the file's size and modification
+// time when it was read: a file removed or rewritten since (an operator's
+// doing, or corruption) is read again, so that Package reports it exactly
+// as it would without the cache.
+type parsedPackage struct {
+	pkg     *chaincode.Package
+	size    int64
+	modTime time.Time
 }
 
 // packageIDRE is label ":" hex(sha256); labels follow Fabric's rule.
@@ -123,7 +139,19 @@ func (s *Store) Get(id string) ([]byte, error) {
 }
 
 // Package returns installed package id parsed, e.g. for its connection.json.
+// The endorser asks for every proposal, so the parse is cached; the result
+// is shared and must not be modified.
 func (s *Store) Package(id string) (*chaincode.Package, error) {
+	if c, ok := s.parsed.Load(id); ok {
+		c := c.(parsedPackage)
+		if fi, err := s.stat(id); err == nil && fi.Size() == c.size && fi.ModTime().Equal(c.modTime) {
+			return c.pkg, nil
+		}
+		s.parsed.Delete(id)
+	}
+	// Stat before reading: if the file changes in between, the cached
+	// stamp is older than the content and the next call reads it again.
+	fi, statErr := s.stat(id)
 	b, err := s.Get(id)
 	if err != nil {
 		return nil, err
@@ -132,7 +160,18 @@ func (s *Store) Package(id string) (*chaincode.Package, error) {
 	if err != nil {
 		return nil, fmt.Errorf("package id %q: %w", id, err)
 	}
+	if statErr == nil {
+		s.parsed.Store(id, parsedPackage{pkg: p, size: fi.Size(), modTime: fi.ModTime()})
+	}
 	return p, nil
+}
+
+func (s *Store) stat(id string) (fs.FileInfo, error) {
+	path, err := s.fileFor(id)
+	if err != nil {
+		return nil, err
+	}
+	return os.Stat(path)
 }
 
 // Has reports whether package id is installed.
