@@ -42,6 +42,16 @@ func TestUpInvokeRestartDown(t *testing.T) {
 		}
 	}
 	weft(t, root, "chaincode", "invoke", "--data", data, "-n", "basic", "-c", `{"Args":["InitLedger"]}`)
+
+	// An unmodified fabric-gateway application, using only files weft wrote.
+	app := exec.Command("node", filepath.Join(root, "conformance", "node", "sample-app.js"), data, "app1")
+	appOut, err := app.CombinedOutput()
+	if err != nil {
+		t.Fatalf("sample app: %v\n%s", err, appOut)
+	}
+	if !strings.Contains(string(appOut), `"oldOwner":"Tom"`) || !strings.Contains(string(appOut), `"Owner":"Saptha"`) {
+		t.Fatalf("sample app output: %s", appOut)
+	}
 	if got := weft(t, root, "chaincode", "invoke", "--data", data, "-n", "basic", "--org", "Org2", "-c", `{"Args":["TransferAsset","asset1","Zoe"]}`); !strings.Contains(got, "Tomoko") {
 		t.Fatalf("TransferAsset should return the old owner: %s", got)
 	}
