@@ -62,7 +62,18 @@ func (g *Gateway) Evaluate(ctx context.Context, channel, chaincode string, args 
 // fails unless the transaction is committed VALID. orgs, when set, are
 // the organizations that must endorse (e.g. the own org for approvals).
 func (g *Gateway) Submit(ctx context.Context, channel, chaincode string, orgs []string, args ...[]byte) (txID string, payload []byte, err error) {
-	sp, txID, err := endorser.NewSignedProposal(g.Signer, endorser.ProposalSpec{ChannelID: channel, Chaincode: chaincode, Args: args})
+	return g.submit(ctx, endorser.ProposalSpec{ChannelID: channel, Chaincode: chaincode, Args: args}, orgs)
+}
+
+// SubmitInit is Submit with the proposal's is_init flag set: the one call
+// that initializes a chaincode whose definition requires it.
+func (g *Gateway) SubmitInit(ctx context.Context, channel, chaincode string, args ...[]byte) (txID string, payload []byte, err error) {
+	return g.submit(ctx, endorser.ProposalSpec{ChannelID: channel, Chaincode: chaincode, Args: args, IsInit: true}, nil)
+}
+
+func (g *Gateway) submit(ctx context.Context, spec endorser.ProposalSpec, orgs []string) (txID string, payload []byte, err error) {
+	channel, chaincode, args := spec.ChannelID, spec.Chaincode, spec.Args
+	sp, txID, err := endorser.NewSignedProposal(g.Signer, spec)
 	if err != nil {
 		return "", nil, err
 	}

@@ -156,6 +156,26 @@ func (u *up) deployOne(ctx context.Context, i int, cc spec.Chaincode) (*Chaincod
 		return nil, fmt.Errorf("commit: %w", err)
 	}
 	u.step("chaincode %s: definition version %s sequence %d committed on %s", cc.Name, cc.Version, cc.Sequence, cc.Channel)
+	if cc.InitRequired {
+		args := cc.InitArgs
+		if len(args) == 0 {
+			args = []string{"InitLedger"}
+		}
+		raw := make([][]byte, len(args))
+		for i, a := range args {
+			raw[i] = []byte(a)
+		}
+		// Every org's peers must have the new definition before they
+		// endorse the Init transaction.
+		if err := sameHeights(ctx, orgs, cc.Channel); err != nil {
+			return nil, err
+		}
+		user := &client.Gateway{Conn: orgs[0].gw.Conn, Signer: orgs[0].gw.Signer}
+		if _, _, err := user.SubmitInit(ctx, cc.Channel, cc.Name, raw...); err != nil {
+			return nil, fmt.Errorf("init (%v): %w", args, err)
+		}
+		u.step("chaincode %s: initialized with %v", cc.Name, args)
+	}
 	return &ChaincodeUp{Name: cc.Name, Channel: cc.Channel, Sequence: cc.Sequence, PackageID: pkgID, Address: address}, nil
 }
 

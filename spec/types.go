@@ -80,6 +80,10 @@ type Chaincode struct {
 	// /Channel/Application/Endorsement policy.
 	Endorsement  string `yaml:"endorsement,omitempty" json:"endorsement,omitempty"`
 	InitRequired bool   `yaml:"initRequired,omitempty" json:"initRequired,omitempty"`
+	// InitArgs are the function and arguments of the Init call made once
+	// after a definition with initRequired is committed (default
+	// ["InitLedger"], the fabric-samples convention).
+	InitArgs []string `yaml:"initArgs,omitempty" json:"initArgs,omitempty"`
 	// Label is the package label; defaults to Name + "_" + Version.
 	Label string `yaml:"label,omitempty" json:"label,omitempty"`
 }
