@@ -41,6 +41,7 @@ var rank = []struct {
 	{"weft/internal/layers", 12},
 	{"weft/conformance", 12},
 	{"weft/test", 12},
+	{"weft/examples", 12},
 }
 
 func rankOf(pkg string) (int, string, bool) {

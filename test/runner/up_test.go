@@ -56,6 +56,13 @@ func TestUpInvokeRestartDown(t *testing.T) {
 		t.Fatalf("TransferAsset should return the old owner: %s", got)
 	}
 
+	// The Go example application, built on weft's client package.
+	ex := exec.Command("go", "run", "./examples/app", "--data", data, "--peer", "localhost:17051", "--id", "ex1")
+	ex.Dir = root
+	if out, err := ex.CombinedOutput(); err != nil || !strings.Contains(string(out), `"ID":"ex1"`) {
+		t.Fatalf("examples/app: %v\n%s", err, out)
+	}
+
 	// Nothing changed: a second up deploys nothing again.
 	out = weft(t, root, "up", "-d", "--data", data)
 	if strings.Contains(out, "approved by") || !strings.Contains(out, "already committed") {
