@@ -12,6 +12,7 @@ import (
 
 	"weft/channelconfig"
 	"weft/gen/cryptogen"
+	"weft/internal/atomicfile"
 	"weft/spec"
 )
 
@@ -114,7 +115,7 @@ func Generate(n *spec.Network, dir string, opts Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := writeFileAtomic(path, block); err != nil {
+		if err := atomicfile.Write(path, block, 0o644); err != nil {
 			return nil, fmt.Errorf("channel %q: write genesis block: %w", ch.Name, err)
 		}
 		fmt.Fprintf(out, "channel %s: genesis block written: %s\n", ch.Name, path)
@@ -158,43 +159,6 @@ func describe(n *spec.Network, l Layout, ep Endpoints) *Result {
 		}
 	}
 	return res
-}
-
-// writeFileAtomic writes via a synced temp file and a rename, so a crash
-// leaves either no file or the whole file, never a torn block.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // indent prefixes every line written to w with two spaces.

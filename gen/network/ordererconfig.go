@@ -7,6 +7,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"weft/internal/atomicfile"
 	nodeorderer "weft/node/orderer"
 	"weft/spec"
 )
@@ -99,7 +100,7 @@ func WriteOrdererConfigs(n *spec.Network, l Layout, ep Endpoints) ([]string, err
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return nil, err
 		}
-		if err := writeFileAtomic(p, data); err != nil {
+		if err := atomicfile.Write(p, data, 0o644); err != nil {
 			return nil, fmt.Errorf("orderer %s: write config: %w", host, err)
 		}
 		paths = append(paths, p)

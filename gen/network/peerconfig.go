@@ -7,6 +7,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"weft/internal/atomicfile"
 	nodepeer "weft/node/peer"
 	"weft/spec"
 )
@@ -80,7 +81,7 @@ func WritePeerConfigs(n *spec.Network, l Layout, ep Endpoints) ([]string, error)
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				return nil, err
 			}
-			if err := writeFileAtomic(path, data); err != nil {
+			if err := atomicfile.Write(path, data, 0o644); err != nil {
 				return nil, fmt.Errorf("peer %s: write config: %w", host, err)
 			}
 			paths = append(paths, path)

@@ -19,6 +19,7 @@ var rank = []struct {
 	rank   int
 }{
 	{"weft/wire", 0},
+	{"weft/internal/atomicfile", 0},
 	{"weft/fabcrypto", 0},
 	{"weft/msp", 1},
 	{"weft/policy", 2},

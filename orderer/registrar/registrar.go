@@ -17,6 +17,7 @@ import (
 
 	"weft/channelconfig"
 	"weft/deliver"
+	"weft/internal/atomicfile"
 	"weft/ledger/blockstore"
 	"weft/msp"
 	"weft/orderer/broadcast"
@@ -203,7 +204,7 @@ func (r *Registrar) Join(block *common.Block) (participation.ChannelInfo, error)
 		if err != nil {
 			return participation.ChannelInfo{}, err
 		}
-		if err := writeFileAtomic(r.joinBlockPath(id), raw); err != nil {
+		if err := atomicfile.Write(r.joinBlockPath(id), raw, 0o644); err != nil {
 			return participation.ChannelInfo{}, fmt.Errorf("save join block: %w", err)
 		}
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"weft/channelconfig"
 	"weft/deliver"
@@ -55,33 +53,3 @@ func (d deliverChannel) Ledger() deliver.Ledger         { return deliver.StoreLe
 func (d deliverChannel) PolicyManager() *policy.Manager { return d.ch.chain.Bundle().PolicyManager() }
 func (d deliverChannel) MSPManager() *msp.Manager       { return d.ch.chain.Bundle().MSPManager() }
 func (d deliverChannel) Errored() <-chan struct{}       { return d.ch.chain.Errored() }
-
-// writeFileAtomic writes via a synced temp file and a rename.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
