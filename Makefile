@@ -11,9 +11,13 @@ build:
 
 test: node-deps unit fuzz
 
+# Package tests run in parallel; the process-level tests under ./test start
+# whole networks, so they run one package at a time to keep timing sane on
+# small machines.
 unit:
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v '^weft/test/')
+	$(GO) test -count=1 -p 1 ./test/...
 
 # Each fuzz target runs for FUZZTIME on top of its seed corpus.
 fuzz:

@@ -76,9 +76,9 @@ func TestRaftClusterSurvivesCrashesAndMembershipChanges(t *testing.T) {
 	cfgBlock, _ := o.LatestConfig(t, 1)
 	o.Start(t, 3)
 	o.Join(t, 3, cfgBlock)
-	tr.waitProgress(t, 200, 60*time.Second)
+	tr.waitProgress(t, 200, 120*time.Second)
 	o.ChangeConsenters(t, 1, -1, 0)
-	tr.waitProgress(t, 200, 60*time.Second)
+	tr.waitProgress(t, 200, 120*time.Second)
 	acked2 := tr.Stop()
 	for h := range acked {
 		acked2[h] = true
