@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/pem"
 
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/peer"
@@ -41,5 +42,18 @@ func ClientCertHash(ctx context.Context) []byte {
 		return nil
 	}
 	sum := sha256.Sum256(cert.Raw)
+	return sum[:]
+}
+
+// CertHash is the SHA-256 of a PEM certificate's DER: what a client puts in
+// ChannelHeader.tls_cert_hash to bind a request to its TLS session (the
+// value ClientCertHash computes on the server side); nil if certPEM holds
+// no PEM block.
+func CertHash(certPEM []byte) []byte {
+	b, _ := pem.Decode(certPEM)
+	if b == nil {
+		return nil
+	}
+	sum := sha256.Sum256(b.Bytes)
 	return sum[:]
 }

@@ -169,3 +169,14 @@ func TestConfigErrors(t *testing.T) {
 		t.Fatalf("server config: MinVersion %x ClientAuth %v", good.MinVersion, good.ClientAuth)
 	}
 }
+
+func TestCertHash(t *testing.T) {
+	certPEM := []byte("-----BEGIN CERTIFICATE-----\nAQID\n-----END CERTIFICATE-----\n")
+	want := sha256.Sum256([]byte{1, 2, 3})
+	if got := CertHash(certPEM); !bytes.Equal(got, want[:]) {
+		t.Fatalf("CertHash = %x, want %x", got, want)
+	}
+	if got := CertHash([]byte("not pem")); got != nil {
+		t.Fatalf("CertHash of garbage = %x, want nil", got)
+	}
+}

@@ -2,8 +2,6 @@ package runner
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"math"
@@ -61,14 +59,7 @@ func (u *up) orgAdmin(k int) (*tlsUser, error) {
 }
 
 // tlsCertHash binds a deliver request to the TLS session it travels on.
-func (t *tlsUser) tlsCertHash() []byte {
-	b, _ := pem.Decode(t.tlsCert)
-	if b == nil {
-		return nil
-	}
-	h := sha256.Sum256(b.Bytes)
-	return h[:]
-}
+func (t *tlsUser) tlsCertHash() []byte { return comm.CertHash(t.tlsCert) }
 
 // dialOrderer connects user to orderer i over mutual TLS, trusting the
 // orderer org's TLS CA.

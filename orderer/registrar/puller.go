@@ -3,8 +3,6 @@ package registrar
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"time"
@@ -90,16 +88,7 @@ func (p *puller) pullFrom(ctx context.Context, endpoint string, serverCert []byt
 		return err
 	}
 	defer conn.Close()
-	return deliver.Pull(ctx, conn, p.channel, p.r.cfg.Signer, from, to, certHash(p.r.cfg.ClusterCertPEM), fn)
-}
-
-func certHash(certPEM []byte) []byte {
-	blk, _ := pem.Decode(certPEM)
-	if blk == nil {
-		return nil
-	}
-	h := sha256.Sum256(blk.Bytes)
-	return h[:]
+	return deliver.Pull(ctx, conn, p.channel, p.r.cfg.Signer, from, to, comm.CertHash(p.r.cfg.ClusterCertPEM), fn)
 }
 
 // verifyBlock checks the orderer signatures of a pulled block against the

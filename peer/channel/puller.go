@@ -2,9 +2,7 @@ package channel
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"math"
@@ -172,10 +170,5 @@ func (c *Channel) tlsCertHash() []byte {
 	if c.deps.PlaintextOrderers {
 		return nil
 	}
-	blk, _ := pem.Decode(c.deps.TLSCertPEM)
-	if blk == nil {
-		return nil
-	}
-	h := sha256.Sum256(blk.Bytes)
-	return h[:]
+	return comm.CertHash(c.deps.TLSCertPEM)
 }

@@ -3,7 +3,6 @@ package harness
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/pem"
 	"fmt"
 
 	"google.golang.org/grpc"
@@ -13,19 +12,13 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"weft/channelconfig"
+	"weft/comm"
 	"weft/wire/common"
 )
 
 // TLSCertHash is the SHA-256 of a PEM certificate's DER, as used for the
 // TLS binding in channel headers.
-func TLSCertHash(certPEM []byte) []byte {
-	b, _ := pem.Decode(certPEM)
-	if b == nil {
-		return nil
-	}
-	h := sha256.Sum256(b.Bytes)
-	return h[:]
-}
+func TLSCertHash(certPEM []byte) []byte { return comm.CertHash(certPEM) }
 
 // Signer is what signs envelopes (msp.SigningIdentity fits).
 type Signer interface {
