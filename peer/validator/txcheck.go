@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
-	"sync"
 
 	"google.golang.org/protobuf/proto"
 
@@ -21,25 +20,12 @@ type checker struct {
 	in      Input
 	mspMgr  *msp.Manager
 	channel string
-	// ids caches identity deserialization for the block: a block's creators
-	// and endorsers repeat, and every deserialization verifies a certificate
-	// chain. Validity is judged once per block, which is the moment the block
-	// is validated anyway.
-	ids sync.Map // string(serialized) -> identityResult
 }
 
-type identityResult struct {
-	id  *msp.Identity
-	err error
-}
-
+// identity deserializes and validates a creator or endorser; the MSP
+// manager caches the chain checks, so repeated identities are cheap.
 func (c *checker) identity(serialized []byte) (*msp.Identity, error) {
-	if r, ok := c.ids.Load(string(serialized)); ok {
-		return r.(identityResult).id, r.(identityResult).err
-	}
-	id, err := c.mspMgr.DeserializeIdentity(serialized)
-	c.ids.Store(string(serialized), identityResult{id, err})
-	return id, err
+	return c.mspMgr.DeserializeIdentity(serialized)
 }
 
 // endorserTx is the parsed body of an endorser transaction.
