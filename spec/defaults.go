@@ -16,6 +16,14 @@ const (
 // callers that build or JSON-decode a Network themselves should call it
 // before handing the network to a generator.
 func (n *Network) SetDefaults() {
+	// An empty list ("channels: [-]" or "[]") means none: keep one
+	// representation so a spec and its YAML round trip compare equal.
+	if len(n.Channels) == 0 {
+		n.Channels = nil
+	}
+	if len(n.Chaincodes) == 0 {
+		n.Chaincodes = nil
+	}
 	o := &n.Orderer
 	if o.MSPID == "" && o.Org != "" {
 		o.MSPID = o.Org + "MSP"
