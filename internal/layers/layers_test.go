@@ -34,7 +34,7 @@ var rank = []struct {
 	{"weft/ca/store", 3},
 	{"weft/image", 8},
 	{"weft/k8s/api", 8},
-	{"weft/k8s", 10},
+	{"weft/k8s", 11},
 	{"weft/spec", 7},
 	{"weft/gen", 8},
 	{"weft/gen/network", 9},
@@ -42,12 +42,12 @@ var rank = []struct {
 	{"weft/chaincode", 10},
 	{"weft/client", 9},
 	{"weft/runner", 10},
-	{"weft/internal/cli", 11},
-	{"weft/cmd", 12},
-	{"weft/internal/layers", 12},
-	{"weft/conformance", 12},
-	{"weft/test", 12},
-	{"weft/examples", 12},
+	{"weft/internal/cli", 12},
+	{"weft/cmd", 13},
+	{"weft/internal/layers", 13},
+	{"weft/conformance", 13},
+	{"weft/test", 13},
+	{"weft/examples", 13},
 }
 
 func rankOf(pkg string) (int, string, bool) {
