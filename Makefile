@@ -4,7 +4,7 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: test unit fuzz node-deps generate check-generated build
+.PHONY: test unit fuzz node-deps generate generate-k8s check-generated build
 
 build:
 	$(GO) build -o weft ./cmd/weft
@@ -30,10 +30,16 @@ conformance/node/node_modules/.weft-installed: conformance/node/package-lock.jso
 	npm ci --prefix conformance/node --no-audit --no-fund
 	touch $@
 
-generate:
+generate: generate-k8s
 	$(GO) generate ./wire
+
+# Deepcopy code and the CRD YAML (k8s/crd) from the k8s/api types.
+generate-k8s:
+	$(GO) generate ./k8s/...
 
 # Fails when the committed generated code differs from a fresh generation.
 check-generated: generate
 	@git diff --exit-code --stat -- wire || { echo "generated code in wire/ is stale: run 'make generate' and commit"; exit 1; }
 	@test -z "$$(git status --porcelain --untracked-files=all -- wire)" || { git status --porcelain -- wire; echo "wire/ has uncommitted generated files"; exit 1; }
+	@git diff --exit-code --stat -- k8s || { echo "generated code in k8s/ is stale: run 'make generate' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain --untracked-files=all -- k8s)" || { git status --porcelain -- k8s; echo "k8s/ has uncommitted generated files"; exit 1; }
