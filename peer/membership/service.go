@@ -221,9 +221,6 @@ func (s *Service) Exchange(ctx context.Context, req *wm.ExchangeRequest) (*wm.Ex
 		if err != nil {
 			return nil, status.Errorf(codes.InvalidArgument, "infos[%d]: %v", i, err)
 		}
-		if slices.Contains(channels, ch) {
-			return nil, status.Errorf(codes.InvalidArgument, "infos[%d]: second statement about channel %q", i, ch)
-		}
 		b, ok := s.opts.Channels.Bundle(ch)
 		if !ok {
 			continue // not a channel of this peer: nothing to share
@@ -239,6 +236,9 @@ func (s *Service) Exchange(ctx context.Context, req *wm.ExchangeRequest) (*wm.Ex
 		}
 		if err := checkTLSOrg(b, v.id.MSPID, cert, s.opts.Now()); err != nil {
 			return nil, status.Errorf(codes.PermissionDenied, "infos[%d]: %v", i, err)
+		}
+		if slices.Contains(channels, ch) {
+			return nil, status.Errorf(codes.InvalidArgument, "infos[%d]: second statement about channel %q", i, ch)
 		}
 		accepted = append(accepted, v)
 		channels = append(channels, ch)

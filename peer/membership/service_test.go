@@ -54,7 +54,7 @@ func TestExchangeRefusals(t *testing.T) {
 	}
 	certs := map[string]*x509.Certificate{
 		"TLS certificate of another org": org1TLS,
-		"client identity":                org2TLS, "outsider": org2TLS, "two identities": org2TLS, "unsigned": org2TLS,
+		"client identity":                org2TLS, "outsider": org2TLS, "two identities": org2TLS, "same channel twice": org2TLS, "unsigned": org2TLS,
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
