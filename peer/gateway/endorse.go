@@ -80,7 +80,7 @@ func (g *Gateway) Endorse(ctx context.Context, req *gp.EndorseRequest) (*gp.Endo
 // endorseByOrgs needs an endorsement from every org in orgs.
 func (g *Gateway) endorseByOrgs(ctx context.Context, ch Channel, sp *peer.SignedProposal, orgs []string, col *collector) error {
 	for _, org := range orgs {
-		if org != g.opts.LocalMSPID && len(orgTargets(ch.Bundle(), org)) == 0 {
+		if org != g.opts.LocalMSPID && len(g.orgTargets(ch, org)) == 0 {
 			return status.Errorf(codes.Unavailable, "no endorsing peers found for organization %s on channel %s", org, ch.Bundle().ChannelID())
 		}
 	}
@@ -96,16 +96,17 @@ func (g *Gateway) endorseByOrgs(ctx context.Context, ch Channel, sp *peer.Signed
 	return nil
 }
 
-// collect asks one peer of each org (trying the org's peers in turn) in
-// parallel and records the results; it reports which orgs endorsed.
+// collect asks one peer of each org in parallel and records the results;
+// it reports which orgs endorsed. Within an org the peers are tried in
+// turn until one endorses, so every failed attempt ends up in the details.
 func (g *Gateway) collect(ctx context.Context, ch Channel, sp *peer.SignedProposal, orgs []string, col *collector) map[string]bool {
 	got := map[string]bool{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, org := range slices.Compact(slices.Sorted(slices.Values(orgs))) {
-		targets := orgTargets(ch.Bundle(), org)
+		targets := g.orgTargets(ch, org)
 		if org == g.opts.LocalMSPID {
-			targets = []target{g.localTarget()}
+			targets = g.localOrgTargets(ch)
 		}
 		if len(targets) == 0 {
 			col.fail(target{mspID: org}, "no endorsing peers known for this organization (no anchor peers in the channel config)")

@@ -12,7 +12,8 @@ import (
 
 // Evaluate runs a proposal on one endorser, this peer unless the client
 // targeted other organisations, and returns the chaincode's response without
-// creating a transaction.
+// creating a transaction. When a peer is unavailable, the next one is
+// tried: this peer's org-mates after it, or the targeted orgs' other peers.
 func (g *Gateway) Evaluate(ctx context.Context, req *gp.EvaluateRequest) (*gp.EvaluateResponse, error) {
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "an evaluate request is required")
@@ -26,11 +27,11 @@ func (g *Gateway) Evaluate(ctx context.Context, req *gp.EvaluateRequest) (*gp.Ev
 	if !ok {
 		return nil, status.Errorf(codes.FailedPrecondition, "channel '%s' not found", p.channelHeader.ChannelId)
 	}
-	targets := []target{g.localTarget()}
+	targets := g.localOrgTargets(ch)
 	if orgs := req.GetTargetOrganizations(); len(orgs) > 0 && !slices.Contains(orgs, g.opts.LocalMSPID) {
 		targets = nil
 		for _, org := range orgs {
-			targets = append(targets, orgTargets(ch.Bundle(), org)...)
+			targets = append(targets, g.orgTargets(ch, org)...)
 		}
 		if len(targets) == 0 {
 			return nil, status.Errorf(codes.FailedPrecondition, "no endorsing peers found for organizations %v on channel %s", orgs, p.channelHeader.ChannelId)

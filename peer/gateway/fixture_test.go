@@ -248,6 +248,29 @@ type fx struct {
 	ord      []*broadcaster
 	dialed   map[string][][]byte
 	dialedMu sync.Mutex
+	// members is what the gateway's membership reports (empty at first).
+	members *fakeMembership
+}
+
+// fakeMembership reports a settable list of live members.
+type fakeMembership struct {
+	mu      sync.Mutex
+	members []gateway.Member
+}
+
+func (m *fakeMembership) set(ms ...gateway.Member) {
+	m.mu.Lock()
+	m.members = ms
+	m.mu.Unlock()
+}
+
+func (m *fakeMembership) Members(channel string) []gateway.Member {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if channel != et.ChannelID {
+		return nil
+	}
+	return append([]gateway.Member(nil), m.members...)
 }
 
 type fxOptions struct {
@@ -261,7 +284,7 @@ type fxOptions struct {
 
 func newFx(t *testing.T, o fxOptions) *fx {
 	t.Helper()
-	f := &fx{ledger: newLedger(), dialed: map[string][][]byte{}}
+	f := &fx{ledger: newLedger(), dialed: map[string][][]byte{}, members: &fakeMembership{}}
 	peerL, _, peerPort := listen(t)
 	if o.deadAnchor {
 		peerL.Close()
@@ -312,7 +335,7 @@ func newFx(t *testing.T, o fxOptions) *fx {
 		pc: policies{bundle: f.net.Bundle, byNS: map[string]string{"mine": "OR('Org1MSP.peer')"}}}
 	gw, err := gateway.New(gateway.Options{
 		LocalMSPID: "Org1MSP", LocalAddress: "peer0.org1:7051", Local: f.local,
-		Channels: channels{et.ChannelID: ch},
+		Channels: channels{et.ChannelID: ch}, Membership: f.members,
 		Dial: func(ctx context.Context, addr string, roots [][]byte) (grpc.ClientConnInterface, error) {
 			f.dialedMu.Lock()
 			f.dialed[addr] = roots

@@ -25,6 +25,14 @@ import (
 const (
 	DefaultEndorsementTimeout = 30 * time.Second
 	DefaultBroadcastTimeout   = 30 * time.Second
+	// DefaultDialTimeout is shorter than Fabric's peer.gateway.dialTimeout
+	// (2m): weft dials endorsers on demand, and a peer that is down must
+	// leave time to try another peer of its org within the endorsement
+	// timeout.
+	DefaultDialTimeout = 5 * time.Second
+	// DefaultMaxHeightLag is how many blocks a live peer may be behind the
+	// highest known ledger height of a channel and still be asked first.
+	DefaultMaxHeightLag = 10
 )
 
 // Endorser processes proposals: the local endorser, or a remote peer.
@@ -75,7 +83,27 @@ type Options struct {
 	Dial               DialFunc
 	EndorsementTimeout time.Duration
 	BroadcastTimeout   time.Duration
-	Logger             *slog.Logger
+	DialTimeout        time.Duration
+	// Membership lists peers learnt at run time; without it only the
+	// anchor peers of the channel config are known.
+	Membership Membership
+	// MaxHeightLag: live peers further behind are not asked (anchor peers
+	// still are, last). Zero means DefaultMaxHeightLag.
+	MaxHeightLag uint64
+	Logger       *slog.Logger
+}
+
+// Membership reports the live peers of a channel other than this one.
+type Membership interface {
+	Members(channel string) []Member
+}
+
+// Member is a live peer of a channel.
+type Member struct {
+	MSPID   string
+	Address string
+	// Height is the ledger height the peer last reported.
+	Height uint64
 }
 
 // Gateway serves gateway.Gateway.
@@ -103,6 +131,12 @@ func New(opts Options) (*Gateway, error) {
 	}
 	if opts.BroadcastTimeout <= 0 {
 		opts.BroadcastTimeout = DefaultBroadcastTimeout
+	}
+	if opts.DialTimeout <= 0 {
+		opts.DialTimeout = DefaultDialTimeout
+	}
+	if opts.MaxHeightLag == 0 {
+		opts.MaxHeightLag = DefaultMaxHeightLag
 	}
 	if opts.LocalAddress == "" {
 		opts.LocalAddress = "local"
@@ -149,7 +183,9 @@ func (g *Gateway) conn(ctx context.Context, address string, roots [][]byte) (grp
 	if ok {
 		return c, nil
 	}
-	c, err := g.opts.Dial(ctx, address, roots)
+	dctx, cancel := context.WithTimeout(ctx, g.opts.DialTimeout)
+	defer cancel()
+	c, err := g.opts.Dial(dctx, address, roots)
 	if err != nil {
 		return nil, err
 	}
@@ -199,22 +235,6 @@ type target struct {
 
 func (g *Gateway) localTarget() target {
 	return target{mspID: g.opts.LocalMSPID, address: g.opts.LocalAddress, local: true}
-}
-
-// orgTargets lists the anchor peers of an application org with the org's
-// TLS roots.
-func orgTargets(b *channelconfig.Bundle, mspID string) []target {
-	var out []target
-	for _, o := range b.ApplicationOrgs() {
-		if o.MSPID != mspID {
-			continue
-		}
-		roots := tlsRoots(b, mspID)
-		for _, a := range o.AnchorPeers {
-			out = append(out, target{mspID: mspID, address: fmt.Sprintf("%s:%d", a.GetHost(), a.GetPort()), roots: roots})
-		}
-	}
-	return out
 }
 
 // tlsRoots are the TLS root and intermediate certificates of an org's MSP.
