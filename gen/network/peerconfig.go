@@ -22,7 +22,8 @@ func (e Endpoints) PeerOps(k, p int) int { return e.OpsBase + 1000 + 100*k + p }
 
 // PeerConfig is the core.yaml of peer p of org k: TLS on (apps connect
 // with server-authenticated TLS, as with Fabric's test network), the
-// Gateway enabled, paths relative to the config file.
+// Gateway enabled, the membership endpoint and bootstrap peers set, paths
+// relative to the config file.
 func PeerConfig(n *spec.Network, l Layout, ep Endpoints, k, p int) (*nodepeer.Config, error) {
 	if k < 0 || k >= len(n.Orgs) {
 		return nil, fmt.Errorf("org index %d out of range", k)
@@ -44,6 +45,14 @@ func PeerConfig(n *spec.Network, l Layout, ep Endpoints, k, p int) (*nodepeer.Co
 	node := l.PeerDir(o, host)
 	id, _ := n.MSPID(o.Name)
 	port := ep.Peer(k, p)
+	// The org's other peers bootstrap this one's membership: only peer 0
+	// is an anchor, so peers 1.. are learnt by other orgs through it.
+	var bootstrap nodepeer.AddressList
+	for q := range hosts {
+		if q != p {
+			bootstrap = append(bootstrap, ep.Address(ep.Peer(k, q)))
+		}
+	}
 	return &nodepeer.Config{
 		Peer: nodepeer.Peer{
 			ID:            host,
@@ -59,6 +68,7 @@ func PeerConfig(n *spec.Network, l Layout, ep Endpoints, k, p int) (*nodepeer.Co
 			LocalMSPID:     id,
 			FileSystemPath: "data",
 			Gateway:        nodepeer.Gateway{Enabled: true},
+			Gossip:         nodepeer.Gossip{ExternalEndpoint: ep.Address(port), Bootstrap: bootstrap},
 		},
 		Operations: nodepeer.Operations{ListenAddress: fmt.Sprintf("127.0.0.1:%d", ep.PeerOps(k, p))},
 	}, nil

@@ -38,6 +38,7 @@ type Peer struct {
 	// FileSystemPath holds ledgers and installed chaincode packages.
 	FileSystemPath string  `yaml:"fileSystemPath"`
 	Gateway        Gateway `yaml:"gateway"`
+	Gossip         Gossip  `yaml:"gossip"`
 	// Profile.Enabled serves Go's profiler on the operations endpoint
 	// (Fabric serves it on profile.listenAddress; weft has one listener).
 	Profile Profile `yaml:"profile"`
@@ -72,6 +73,9 @@ type FileList struct {
 type Gateway struct {
 	Enabled            bool          `yaml:"enabled"`
 	EndorsementTimeout time.Duration `yaml:"endorsementTimeout"`
+	// DialTimeout bounds connecting to another peer (default 5s, shorter
+	// than Fabric's 2m so that a dead peer leaves time to try another).
+	DialTimeout time.Duration `yaml:"dialTimeout"`
 }
 
 // Chaincode holds chaincode execution settings.
@@ -121,6 +125,7 @@ func (c *Config) setDefaults() {
 	if c.Peer.Gateway.EndorsementTimeout == 0 {
 		c.Peer.Gateway.EndorsementTimeout = 30 * time.Second
 	}
+	c.Peer.Gossip.setDefaults(c.Peer.Address)
 }
 
 // Validate checks the settings weft needs; every error names the key.
@@ -146,6 +151,10 @@ func (c *Config) Validate() error {
 	}
 	if c.Peer.TLS.ClientAuthRequired && len(c.Peer.TLS.ClientRootCAs.Files) == 0 {
 		bad("peer.tls.clientRootCAs.files", "is required when peer.tls.clientAuthRequired is true")
+	}
+	c.Peer.Gossip.validate(bad)
+	if c.Peer.Gateway.DialTimeout < 0 {
+		bad("peer.gateway.dialTimeout", "must not be negative")
 	}
 	if c.Chaincode.ExecuteTimeout < 0 {
 		bad("chaincode.executetimeout", "must not be negative")

@@ -2,6 +2,7 @@ package peer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -21,11 +22,13 @@ import (
 	"weft/peer/endorser"
 	"weft/peer/gateway"
 	"weft/peer/lifecycle"
+	"weft/peer/membership"
 	"weft/peer/peerdeliver"
 	"weft/peer/scc"
 	"weft/wire/common"
 	gatewaypb "weft/wire/gateway"
 	pb "weft/wire/peer"
+	membershippb "weft/wire/weft/membership"
 )
 
 // Options carry what is not in the config file.
@@ -44,6 +47,7 @@ type Node struct {
 	grpc     *grpc.Server
 	listener net.Listener
 	ops      *operations.Server
+	members  *membership.Service
 	wg       sync.WaitGroup
 	stopOnce sync.Once
 }
@@ -138,11 +142,25 @@ func Start(cfg *Config, opts Options) (_ *Node, err error) {
 	}
 	n.grpc = comm.NewGRPCServer(serverTLS, comm.ServerOptions{})
 	pb.RegisterEndorserServer(n.grpc, end)
+	bootRoots, err := n.bootstrapRoots(localMSP)
+	if err != nil {
+		return nil, err
+	}
+	n.members, err = membership.New(membership.Options{
+		Endpoint: cfg.Peer.Gossip.ExternalEndpoint, Signer: signer, Channels: membershipChannels{n.channels},
+		Bootstrap: cfg.Peer.Gossip.Bootstrap, BootstrapTLSRoots: bootRoots, Dial: tlsDialer(certPEM, keyPEM),
+		Interval: cfg.Peer.Gossip.AliveTimeInterval, Expiration: cfg.Peer.Gossip.AliveExpirationTimeout, Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("peer.gossip: %w", err)
+	}
+	membershippb.RegisterMembershipServer(n.grpc, n.members)
 	if cfg.Peer.Gateway.Enabled {
 		gw, err := gateway.New(gateway.Options{
 			LocalMSPID: cfg.Peer.LocalMSPID, LocalAddress: cfg.Peer.Address, Local: end,
 			Channels: gatewayChannels{n.channels}, TLS: true, ClientCert: certPEM, ClientKey: keyPEM,
-			EndorsementTimeout: cfg.Peer.Gateway.EndorsementTimeout, Logger: log,
+			EndorsementTimeout: cfg.Peer.Gateway.EndorsementTimeout, DialTimeout: cfg.Peer.Gateway.DialTimeout,
+			Membership: gatewayMembership{n.members}, Logger: log,
 		})
 		if err != nil {
 			return nil, err
@@ -166,18 +184,37 @@ func Start(cfg *Config, opts Options) (_ *Node, err error) {
 		}
 	}()
 
+	n.members.Start()
+
 	if cfg.Operations.ListenAddress != "" {
 		n.ops = operations.New(operations.Options{
 			ListenAddress: cfg.Operations.ListenAddress, Version: opts.Version, Level: opts.Level, Logger: log,
 			Profiling: cfg.Peer.Profile.Enabled,
 		})
-		registerMetrics(n.ops.Registry(), n.channels)
+		registerMetrics(n.ops.Registry(), n.channels, n.members)
 		if err := n.ops.Start(); err != nil {
 			return nil, fmt.Errorf("operations.listenAddress: %w", err)
 		}
 	}
 	log.Info("peer started", "listen", n.listener.Addr().String(), "channels", n.channels.List())
 	return n, nil
+}
+
+// bootstrapRoots are the TLS CAs the bootstrap peers (of this peer's org)
+// must present: peer.tls.rootcert.file and the local MSP's TLS CAs.
+func (n *Node) bootstrapRoots(local *msp.MSP) ([][]byte, error) {
+	roots := append(append([][]byte{}, local.TLSRootCerts()...), local.TLSIntermediateCerts()...)
+	if f := n.cfg.Peer.TLS.RootCert.File; f != "" {
+		b, err := os.ReadFile(n.cfg.path(f))
+		if err != nil {
+			return nil, fmt.Errorf("peer.tls.rootcert.file: %w", err)
+		}
+		roots = append(roots, b)
+	}
+	if len(roots) == 0 && len(n.cfg.Peer.Gossip.Bootstrap) > 0 {
+		return nil, errors.New("peer.gossip.bootstrap: no TLS CA to trust (set peer.tls.rootcert.file)")
+	}
+	return roots, nil
 }
 
 // localAdmin says whether an identity administers this peer: an admin of
@@ -201,6 +238,9 @@ func (n *Node) Stop() {
 		defer cancel()
 		if n.ops != nil {
 			n.ops.Stop(ctx)
+		}
+		if n.members != nil {
+			n.members.Stop()
 		}
 		if n.grpc != nil {
 			stopped := make(chan struct{})
