@@ -92,7 +92,10 @@ type enrollResultNet struct {
 // CAInfo asks the server about its CA; no credentials are needed.
 func (c *Client) CAInfo(ctx context.Context) (*CAInfo, error) {
 	var res caInfoNet
-	if err := c.do(ctx, "POST", "cainfo", nil, map[string]string{"caname": c.CAName}, nil, &res); err != nil {
+	body := struct {
+		CAName string `json:"caname,omitempty"`
+	}{c.CAName}
+	if err := c.do(ctx, "POST", "cainfo", nil, body, nil, &res); err != nil {
 		return nil, err
 	}
 	info, err := res.decode()

@@ -277,10 +277,16 @@ func newCARegisterCmd(o *caOpts) *cobra.Command {
 	return cmd
 }
 
-// parseIDAttrs reads --id.attrs: name=value[:ecert], comma-separated.
+// parseIDAttrs reads --id.attrs: name=value[:ecert], comma-separated; as
+// with fabric-ca-client, an item in double quotes may contain commas
+// ("hf.Registrar.Roles=peer,client").
 func parseIDAttrs(s string) ([]caclient.Attribute, error) {
+	items, err := splitQuoted(s)
+	if err != nil {
+		return nil, fmt.Errorf("--id.attrs: %w", err)
+	}
 	var out []caclient.Attribute
-	for _, item := range splitList(s) {
+	for _, item := range items {
 		name, value, ok := strings.Cut(item, "=")
 		if !ok || strings.TrimSpace(name) == "" {
 			return nil, fmt.Errorf("--id.attrs %q: want name=value[:ecert]", item)
@@ -334,4 +340,32 @@ func parseCSRNames(s string) ([]caclient.Name, error) {
 		}
 	}
 	return []caclient.Name{n}, nil
+}
+
+// splitQuoted splits on commas outside double quotes and drops the quotes.
+func splitQuoted(s string) ([]string, error) {
+	var out []string
+	var cur strings.Builder
+	quoted := false
+	flush := func() {
+		if item := strings.TrimSpace(cur.String()); item != "" {
+			out = append(out, item)
+		}
+		cur.Reset()
+	}
+	for _, r := range s {
+		switch {
+		case r == '"':
+			quoted = !quoted
+		case r == ',' && !quoted:
+			flush()
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	if quoted {
+		return nil, fmt.Errorf("%q: unbalanced double quote", s)
+	}
+	flush()
+	return out, nil
 }
