@@ -264,3 +264,10 @@ type x509RevocationList = x509.RevocationList
 func parseRevocationList(der []byte) (*x509.RevocationList, error) {
 	return x509.ParseRevocationList(der)
 }
+
+// storeIdentity wraps attributes for attrOf in tests.
+type storeIdentity struct {
+	Attributes []store.Attribute
+}
+
+func (s storeIdentity) identity() *store.Identity { return &store.Identity{Attributes: s.Attributes} }
