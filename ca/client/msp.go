@@ -50,6 +50,18 @@ func WriteMSP(dir string, e *Enrollment, opts MSPOptions) error {
 	if pub, ok := cert.PublicKey.(*ecdsa.PublicKey); !ok || !pub.Equal(&e.Key.PublicKey) {
 		return fmt.Errorf("msp dir %s: enrollment certificate does not belong to its key", dir)
 	}
+	// Check the optional inputs before writing anything, so bad input does
+	// not leave a half-written folder behind.
+	for i, a := range opts.AdminCerts {
+		if _, err := fabcrypto.ParseCertPEM(a); err != nil {
+			return fmt.Errorf("msp dir %s: admin certificate %d: %w", dir, i, err)
+		}
+	}
+	if len(opts.TLSCAChain) > 0 {
+		if _, err := fabcrypto.ParseCertsPEM(opts.TLSCAChain); err != nil {
+			return fmt.Errorf("msp dir %s: TLS CA chain: %w", dir, err)
+		}
+	}
 	issuer, err := writeChain(dir, msp.DirCACerts, msp.DirIntermediateCerts, e.CAChain, opts.CACertName, cert)
 	if err != nil {
 		return fmt.Errorf("msp dir %s: CA chain: %w", dir, err)
@@ -73,9 +85,6 @@ func WriteMSP(dir string, e *Enrollment, opts MSPOptions) error {
 		return fmt.Errorf("msp dir %s: %w", dir, err)
 	}
 	for i, a := range opts.AdminCerts {
-		if _, err := fabcrypto.ParseCertPEM(a); err != nil {
-			return fmt.Errorf("msp dir %s: admin certificate %d: %w", dir, i, err)
-		}
 		if err := writeFile(filepath.Join(dir, msp.DirAdminCerts), fmt.Sprintf("admin-%d.pem", i), a); err != nil {
 			return fmt.Errorf("msp dir %s: %w", dir, err)
 		}
