@@ -48,13 +48,15 @@ func BuildGo(ctx context.Context, b GoBuild) ([]byte, error) {
 	cmd.Dir = b.Dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+b.Arch)
 	var errBuf bytes.Buffer
-	cmd.Stdout = &errBuf
-	cmd.Stderr = &errBuf
+	cmd.Stdout, cmd.Stderr = &errBuf, &errBuf
 	if b.Stderr != nil {
-		cmd.Stdout = io.MultiWriter(&errBuf, b.Stderr)
-		cmd.Stderr = cmd.Stdout
+		cmd.Stdout, cmd.Stderr = b.Stderr, b.Stderr
 	}
 	if err := cmd.Run(); err != nil {
+		if b.Stderr != nil {
+			// The compiler's messages already went to Stderr.
+			return nil, fmt.Errorf("go build %s in %s: %w", b.Package, b.Dir, err)
+		}
 		return nil, fmt.Errorf("go build %s in %s: %w\n%s", b.Package, b.Dir, err, strings.TrimSpace(errBuf.String()))
 	}
 	bin, err := os.ReadFile(out)

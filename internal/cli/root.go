@@ -41,6 +41,7 @@ channels and chaincode.`,
 		newBenchCmd(),
 		newOsnadminCmd(),
 		newCACmd(),
+		newImageCmd(),
 	)
 	return root
 }
