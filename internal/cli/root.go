@@ -40,6 +40,7 @@ channels and chaincode.`,
 		newNodeCmd(),
 		newBenchCmd(),
 		newOsnadminCmd(),
+		newRenderCmd(),
 		newCACmd(),
 		newImageCmd(),
 	)
