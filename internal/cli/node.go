@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	nodeca "weft/node/ca"
 	"weft/node/operations"
 	nodeorderer "weft/node/orderer"
 	nodepeer "weft/node/peer"
@@ -22,7 +23,9 @@ func newNodeCmd() *cobra.Command {
 		Example: `  weft node orderer --config weft-data/nodes/orderer0.example.com/orderer.yaml
   weft node peer --config weft-data/nodes/peer0.org1.example.com/core.yaml`,
 	}
-	cmd.AddCommand(newNodeOrdererCmd(), newNodePeerCmd())
+	cmd.AddCommand(newNodeOrdererCmd(), newNodePeerCmd(), nodeCommand("ca", nodeca.Short, nodeca.Long, nodeca.Example, nodeca.ConfigHelp, func(c string, l *slog.Logger, lv *slog.LevelVar) (stopper, error) {
+		return nodeca.StartFile(c, l, lv, Version)
+	}))
 	return cmd
 }
 
