@@ -23,12 +23,18 @@ func (s *Service) Start() {
 	if !s.started.CompareAndSwap(false, true) {
 		return
 	}
+	// Stop cancels a round in progress rather than wait for its dials.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-s.stop
+		cancel()
+	}()
 	go func() {
 		defer close(s.done)
 		t := time.NewTicker(s.opts.Interval)
 		defer t.Stop()
 		for {
-			s.Refresh(context.Background())
+			s.Refresh(ctx)
 			select {
 			case <-s.stop:
 				return

@@ -196,3 +196,34 @@ func TestNewChecksOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestStartStop: a started service refreshes on its own and stops
+// promptly even while a contact does not answer.
+func TestStartStop(t *testing.T) {
+	net := et.NewNetwork(t, et.Options{Anchors: map[string][]channelconfig.AnchorPeer{"Org1MSP": {{Host: "p0.org1", Port: 7051}}}})
+	chs := &fakeChannels{bundles: map[string]*channelconfig.Bundle{et.ChannelID: net.Bundle}, height: 1}
+	dialed := make(chan struct{}, 1)
+	s, err := New(Options{Endpoint: "q0.org2:7051", Signer: net.Org2.Peer, Channels: chs, Interval: time.Hour,
+		Dial: func(ctx context.Context, _ string, _ [][]byte) (grpc.ClientConnInterface, error) {
+			select {
+			case dialed <- struct{}{}:
+			default:
+			}
+			<-ctx.Done() // a peer that never answers
+			return nil, ctx.Err()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	select {
+	case <-dialed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no refresh after Start")
+	}
+	start := time.Now()
+	s.Stop()
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Stop took %v", d)
+	}
+}
