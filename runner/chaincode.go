@@ -10,15 +10,10 @@ import (
 	"slices"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	"weft/client"
 	"weft/peer/chaincode"
-	"weft/policy"
+	"weft/runner/population"
 	"weft/spec"
-	"weft/wire/common"
-	pb "weft/wire/peer"
-	lcpb "weft/wire/peer/lifecycle"
 )
 
 type orgPeer struct {
@@ -109,11 +104,11 @@ func (u *up) deployOne(ctx context.Context, i int, cc spec.Chaincode) (*Chaincod
 		u.step("chaincode %s: server running at %s", cc.Name, address)
 	}
 
-	def, err := definition(cc)
+	def, err := population.Definition(cc)
 	if err != nil {
 		return nil, err
 	}
-	committed, approvedBy, err := committedDefinition(ctx, orgs[0].gw, cc.Channel, cc.Name)
+	committed, approvedBy, err := population.CommittedDefinition(ctx, orgs[0].gw, cc.Channel, cc.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +129,7 @@ func (u *up) deployOne(ctx context.Context, i int, cc spec.Chaincode) (*Chaincod
 		}
 		return &ChaincodeUp{Name: cc.Name, Channel: cc.Channel, Sequence: committed, PackageID: pkgID, Address: address}, nil
 	}
-	approvals, err := readiness(ctx, orgs[0].gw, cc.Channel, def)
+	approvals, err := population.CommitReadiness(ctx, orgs[0].gw, cc.Channel, def)
 	if err != nil {
 		return nil, err
 	}
@@ -179,83 +174,12 @@ func (u *up) deployOne(ctx context.Context, i int, cc spec.Chaincode) (*Chaincod
 	return &ChaincodeUp{Name: cc.Name, Channel: cc.Channel, Sequence: cc.Sequence, PackageID: pkgID, Address: address}, nil
 }
 
-func definition(cc spec.Chaincode) (client.Definition, error) {
-	d := client.Definition{Name: cc.Name, Version: cc.Version, Sequence: cc.Sequence, InitRequired: cc.InitRequired}
-	if cc.Endorsement != "" {
-		env, err := policy.FromString(cc.Endorsement)
-		if err != nil {
-			return d, fmt.Errorf("endorsement: %w", err)
-		}
-		raw, err := proto.Marshal(&pb.ApplicationPolicy{Type: &pb.ApplicationPolicy_SignaturePolicy{SignaturePolicy: env}})
-		if err != nil {
-			return d, err
-		}
-		d.ValidationParameter = raw
-	}
-	return d, nil
-}
-
-// committedDefinition returns the committed sequence of a chaincode (0
-// when not defined) and which orgs approved it.
-func committedDefinition(ctx context.Context, gw *client.Gateway, channel, name string) (int64, map[string]bool, error) {
-	args, _ := proto.Marshal(&lcpb.QueryChaincodeDefinitionArgs{Name: name})
-	payload, err := gw.Evaluate(ctx, channel, "_lifecycle", []byte("QueryChaincodeDefinition"), args)
-	if err != nil {
-		// Not defined yet is the normal case on a fresh network.
-		return 0, nil, nil
-	}
-	var res lcpb.QueryChaincodeDefinitionResult
-	if err := proto.Unmarshal(payload, &res); err != nil {
-		return 0, nil, err
-	}
-	return res.GetSequence(), res.GetApprovals(), nil
-}
-
-func readiness(ctx context.Context, gw *client.Gateway, channel string, d client.Definition) (map[string]bool, error) {
-	args, _ := proto.Marshal(&lcpb.CheckCommitReadinessArgs{Sequence: d.Sequence, Name: d.Name, Version: d.Version,
-		InitRequired: d.InitRequired, ValidationParameter: d.ValidationParameter})
-	payload, err := gw.Evaluate(ctx, channel, "_lifecycle", []byte("CheckCommitReadiness"), args)
-	if err != nil {
-		return nil, fmt.Errorf("check commit readiness: %w", err)
-	}
-	var res lcpb.CheckCommitReadinessResult
-	if err := proto.Unmarshal(payload, &res); err != nil {
-		return nil, err
-	}
-	return res.GetApprovals(), nil
-}
-
-func chainHeight(ctx context.Context, gw *client.Gateway, channel string) (uint64, error) {
-	payload, err := gw.Evaluate(ctx, channel, "qscc", []byte("GetChainInfo"), []byte(channel))
-	if err != nil {
-		return 0, err
-	}
-	var info common.BlockchainInfo
-	if err := proto.Unmarshal(payload, &info); err != nil {
-		return 0, err
-	}
-	return info.GetHeight(), nil
-}
-
 func sameHeights(ctx context.Context, orgs []orgPeer, channel string) error {
-	for {
-		var hs []uint64
-		for _, o := range orgs {
-			h, err := chainHeight(ctx, o.gw, channel)
-			if err != nil {
-				return err
-			}
-			hs = append(hs, h)
-		}
-		if slices.Min(hs) == slices.Max(hs) {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("peers did not reach the same height (%v): %w", hs, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
+	gws := make([]*client.Gateway, len(orgs))
+	for i, o := range orgs {
+		gws[i] = o.gw
 	}
+	return population.SameHeights(ctx, gws, channel)
 }
 
 // buildChaincodes checks the tools and builds every chaincode with a path

@@ -14,35 +14,16 @@ import (
 	"weft/channelconfig"
 	"weft/comm"
 	"weft/deliver"
-	"weft/msp"
+	"weft/runner/population"
 	"weft/wire/common"
 	ordererpb "weft/wire/orderer"
 )
 
-// tlsUser is an identity that talks to orderers: it signs with its MSP
-// identity and presents its TLS client certificate (orderers require
-// mutual TLS on their client port).
-type tlsUser struct {
-	signer          *msp.SigningIdentity
-	tlsCert, tlsKey []byte
-}
+// tlsUser is an identity that talks to orderers (see population.TLSUser).
+type tlsUser = population.TLSUser
 
-// loadTLSUser reads the MSP and TLS material of a user folder
-// (…/users/<name>@<domain>) as cryptogen lays it out.
 func loadTLSUser(userDir, mspID string) (*tlsUser, error) {
-	s, err := msp.LoadSigningIdentity(filepath.Join(userDir, "msp"), mspID)
-	if err != nil {
-		return nil, err
-	}
-	cert, err := os.ReadFile(filepath.Join(userDir, "tls", "client.crt"))
-	if err != nil {
-		return nil, fmt.Errorf("user %s: TLS client certificate: %w", filepath.Base(userDir), err)
-	}
-	key, err := os.ReadFile(filepath.Join(userDir, "tls", "client.key"))
-	if err != nil {
-		return nil, fmt.Errorf("user %s: TLS client key: %w", filepath.Base(userDir), err)
-	}
-	return &tlsUser{signer: s, tlsCert: cert, tlsKey: key}, nil
+	return population.LoadTLSUser(userDir, mspID)
 }
 
 // ordererAdmin is the orderer org's admin, a reader of every channel.
@@ -58,9 +39,6 @@ func (u *up) orgAdmin(k int) (*tlsUser, error) {
 	return loadTLSUser(filepath.Dir(u.l.UserMSP(o, "Admin")), id)
 }
 
-// tlsCertHash binds a deliver request to the TLS session it travels on.
-func (t *tlsUser) tlsCertHash() []byte { return comm.CertHash(t.tlsCert) }
-
 // dialOrderer connects user to orderer i over mutual TLS, trusting the
 // orderer org's TLS CA.
 func (u *up) dialOrderer(ctx context.Context, i int, user *tlsUser) (*grpc.ClientConn, error) {
@@ -68,7 +46,7 @@ func (u *up) dialOrderer(ctx context.Context, i int, user *tlsUser) (*grpc.Clien
 	if err != nil {
 		return nil, fmt.Errorf("orderer TLS CA: %w", err)
 	}
-	conf, err := comm.ClientTLSConfig(user.tlsCert, user.tlsKey, [][]byte{ca}, "localhost")
+	conf, err := comm.ClientTLSConfig(user.TLSCert, user.TLSKey, [][]byte{ca}, "localhost")
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +68,7 @@ func (u *up) latestConfig(ctx context.Context, i int, user *tlsUser, channel str
 	defer conn.Close()
 	pull := func(n uint64) (*common.Block, error) {
 		var got *common.Block
-		err := deliver.Pull(ctx, conn, channel, user.signer, n, n, user.tlsCertHash(), func(b *common.Block) error {
+		err := deliver.Pull(ctx, conn, channel, user.Signer, n, n, user.CertHash(), func(b *common.Block) error {
 			got = b
 			return nil
 		})
@@ -129,7 +107,7 @@ func (u *up) awaitConfigBlock(ctx context.Context, i int, user *tlsUser, channel
 	}
 	defer conn.Close()
 	var num uint64
-	err = deliver.Pull(ctx, conn, channel, user.signer, start, math.MaxUint64, user.tlsCertHash(), func(b *common.Block) error {
+	err = deliver.Pull(ctx, conn, channel, user.Signer, start, math.MaxUint64, user.CertHash(), func(b *common.Block) error {
 		env, _, err := channelconfig.ConfigFromBlock(b)
 		if err != nil || env.GetConfig().GetSequence() <= seq {
 			return nil // a transaction block, or an older config

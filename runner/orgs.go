@@ -15,6 +15,7 @@ import (
 	"weft/channelconfig"
 	"weft/gen/network"
 	"weft/orderer/participation"
+	"weft/runner/population"
 	"weft/wire/common"
 )
 
@@ -115,19 +116,7 @@ type orgPlan struct {
 	update  *common.ConfigUpdate
 }
 
-// appOrgs returns the MSP IDs (group keys) of the application orgs of cfg.
-func appOrgs(cfg *common.Config) ([]string, error) {
-	app := cfg.GetChannelGroup().GetGroups()[channelconfig.ApplicationGroupKey]
-	if app == nil {
-		return nil, errors.New("channel config has no Application group")
-	}
-	var ids []string
-	for id := range app.GetGroups() {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids, nil
-}
+func appOrgs(cfg *common.Config) ([]string, error) { return population.AppOrgs(cfg) }
 
 // specOrgIDs returns the MSP IDs the spec puts on channel.
 func (u *up) specOrgIDs(channel string) []string {
@@ -231,29 +220,8 @@ func (u *up) orgByMSPID(id string) int {
 	return -1
 }
 
-// signOrgUpdate collects every admin's signature on update and wraps it in
-// a CONFIG_UPDATE transaction signed by the first of them.
 func signOrgUpdate(channel string, update *common.ConfigUpdate, admins []*tlsUser) (*common.Envelope, error) {
-	if len(admins) == 0 {
-		return nil, errors.New("config update: no admin to sign it")
-	}
-	raw, err := proto.MarshalOptions{Deterministic: true}.Marshal(update)
-	if err != nil {
-		return nil, err
-	}
-	var sigs []*common.ConfigSignature
-	for _, a := range admins {
-		s, err := channelconfig.SignConfigUpdate(raw, a.signer)
-		if err != nil {
-			return nil, err
-		}
-		sigs = append(sigs, s)
-	}
-	cue, err := channelconfig.NewConfigUpdateEnvelope(raw, sigs...)
-	if err != nil {
-		return nil, err
-	}
-	return channelconfig.ConfigUpdateTx(channel, cue, admins[0].signer)
+	return population.SignConfigUpdate(channel, update, admins)
 }
 
 // submitConfigUpdate broadcasts env until an orderer accepts it, moving on
