@@ -29,6 +29,10 @@ type OrgSpec struct {
 	Template      NodeTemplate `yaml:"Template"`
 	Specs         []NodeSpec   `yaml:"Specs"`
 	Users         UsersSpec    `yaml:"Users"`
+	// CAOnly writes the org's CAs and msp/ but none of its nodes and
+	// users: weft up enrolls those from the org's running CA instead. Not
+	// part of Fabric's file format.
+	CAOnly bool `yaml:"-"`
 }
 
 // NodeSpec names one host explicitly. CommonName and SANS may use the

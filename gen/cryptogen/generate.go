@@ -78,6 +78,9 @@ func writeOrg(root string, org Org, progress io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if org.CAOnly {
+		return nil
+	}
 
 	var newNodes []string
 	for _, n := range org.Nodes {

@@ -380,3 +380,65 @@ func TestGenerateBadInput(t *testing.T) {
 		t.Fatal("output below a regular file accepted")
 	}
 }
+
+// A CAOnly org gets its CAs and msp/ but no node or user folder, and its
+// plan still lists the nodes and users to be enrolled elsewhere; the
+// other orgs are written in full. Turning CAOnly off later (extend) adds
+// the identities with the same CAs.
+func TestGenerateCAOnly(t *testing.T) {
+	for _, nodeOUs := range []bool{true, false} {
+		cfg := configWithNodeOUs(t, nodeOUs)
+		cfg.PeerOrgs[0].CAOnly = true
+		plan, err := cfg.Resolve()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var peerOrg *Org
+		for i := range plan.Orgs {
+			if plan.Orgs[i].Kind == KindPeer {
+				peerOrg = &plan.Orgs[i]
+			}
+		}
+		if peerOrg == nil || !peerOrg.CAOnly || len(peerOrg.Nodes) != 2 || len(peerOrg.Users) != 2 {
+			t.Fatalf("NodeOUs %v: resolved peer org %+v, want CAOnly with 2 nodes and 2 users listed", nodeOUs, peerOrg)
+		}
+		out := t.TempDir()
+		if err := plan.Write(out, Options{}); err != nil {
+			t.Fatalf("NodeOUs %v: %v", nodeOUs, err)
+		}
+		org := filepath.Join(out, "peerOrganizations", "org1.example.com")
+		for _, want := range []string{"ca/priv_sk", "ca/ca.org1.example.com-cert.pem", "tlsca/tlsca.org1.example.com-cert.pem",
+			"msp/cacerts/ca.org1.example.com-cert.pem", "msp/tlscacerts/tlsca.org1.example.com-cert.pem"} {
+			if _, err := os.Stat(filepath.Join(org, want)); err != nil {
+				t.Errorf("NodeOUs %v: %s missing: %v", nodeOUs, want, err)
+			}
+		}
+		for _, absent := range []string{"peers", "users"} {
+			if _, err := os.Stat(filepath.Join(org, absent)); err == nil {
+				t.Errorf("NodeOUs %v: CAOnly org has %s/", nodeOUs, absent)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(out, "ordererOrganizations", "example.com", "orderers", "orderer0.example.com", "tls", "server.crt")); err != nil {
+			t.Errorf("NodeOUs %v: orderer org not written in full: %v", nodeOUs, err)
+		}
+		caBefore, _ := os.ReadFile(filepath.Join(org, "ca", "priv_sk"))
+		cfg.PeerOrgs[0].CAOnly = false
+		if err := GenerateWith(cfg, out, Options{Extend: true}); err != nil {
+			t.Fatalf("NodeOUs %v: extend: %v", nodeOUs, err)
+		}
+		if _, err := os.Stat(filepath.Join(org, "peers", "peer1.org1.example.com", "msp", "keystore", "priv_sk")); err != nil {
+			t.Errorf("NodeOUs %v: extend without CAOnly did not add the peers: %v", nodeOUs, err)
+		}
+		if caAfter, _ := os.ReadFile(filepath.Join(org, "ca", "priv_sk")); !bytes.Equal(caBefore, caAfter) {
+			t.Errorf("NodeOUs %v: extend re-keyed the CA", nodeOUs)
+		}
+	}
+}
+
+// CAOnly is weft's own switch: crypto-config.yaml cannot set it.
+func TestCAOnlyNotInFileFormat(t *testing.T) {
+	_, err := ParseConfig([]byte("PeerOrgs:\n  - Name: Org1\n    Domain: org1.example.com\n    CAOnly: true\n"))
+	if err == nil || !strings.Contains(err.Error(), "CAOnly") {
+		t.Fatalf("CAOnly key accepted in crypto-config.yaml: %v", err)
+	}
+}

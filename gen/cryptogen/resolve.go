@@ -59,6 +59,9 @@ type Org struct {
 	// Users are user common names; the admin (Admin@<domain>) comes last.
 	// Orderer organizations only get the admin, as with cryptogen.
 	Users []string
+	// CAOnly: Write skips Nodes and Users (see OrgSpec.CAOnly); they stay
+	// listed so that whoever enrolls them knows their names and SANs.
+	CAOnly bool
 }
 
 // Node is one resolved peer or orderer.
@@ -142,7 +145,7 @@ func resolveOrg(spec OrgSpec, kind Kind) (Org, error) {
 	if err := checkAlgorithm(spec.Users.PublicKeyAlgorithm); err != nil {
 		return Org{}, fmt.Errorf("Users.PublicKeyAlgorithm: %w", err)
 	}
-	org := Org{Kind: kind, Name: spec.Name, Domain: spec.Domain, EnableNodeOUs: spec.EnableNodeOUs}
+	org := Org{Kind: kind, Name: spec.Name, Domain: spec.Domain, EnableNodeOUs: spec.EnableNodeOUs, CAOnly: spec.CAOnly}
 
 	// Explicit Specs first, then templated hosts, as cryptogen appends them.
 	specs := append([]NodeSpec(nil), spec.Specs...)

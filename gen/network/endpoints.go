@@ -26,6 +26,10 @@ type Endpoints struct {
 	// ChaincodeBase is the port of the first chaincode server a runner
 	// starts from source.
 	ChaincodeBase int `json:",omitempty"`
+	// CABase is the first org's CA (Fabric's test network: 7054, 8054,
+	// ...); zero, as in endpoints.json files written before CAs existed,
+	// means OrdererBase+4.
+	CABase int `json:",omitempty"`
 }
 
 // DefaultEndpoints are the loopback endpoints `weft up` uses.
@@ -34,8 +38,23 @@ func DefaultEndpoints() Endpoints { return EndpointsFrom(7050) }
 // EndpointsFrom shifts the default layout so that the first orderer
 // listens on base (two networks on one machine need different bases).
 func EndpointsFrom(base int) Endpoints {
-	return Endpoints{Host: "localhost", OrdererBase: base, PeerBase: base + 1, OpsBase: base + 2393, ChaincodeBase: base + 2940}
+	return Endpoints{Host: "localhost", OrdererBase: base, PeerBase: base + 1, OpsBase: base + 2393, ChaincodeBase: base + 2940, CABase: base + 4}
 }
+
+// CA returns the API port of the k-th org's CA. Its last two digits (54
+// by default) differ from every orderer (50, 53) and peer (51) port, so
+// the 1000 steps between orgs cannot meet them.
+func (e Endpoints) CA(k int) int {
+	base := e.CABase
+	if base == 0 {
+		base = e.OrdererBase + 4
+	}
+	return base + 1000*k
+}
+
+// CAOps returns the operations port (/healthz, /metrics) of the k-th
+// org's CA: the port after its API.
+func (e Endpoints) CAOps(k int) int { return e.CA(k) + 1 }
 
 // Chaincode returns the port of the i-th chaincode server.
 func (e Endpoints) Chaincode(i int) int { return e.ChaincodeBase + i }

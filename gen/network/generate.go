@@ -22,6 +22,11 @@ type Options struct {
 	Progress io.Writer
 	// Endpoints places the nodes; the zero value means DefaultEndpoints.
 	Endpoints Endpoints
+	// EnrollFromCA leaves the peers and users of every org with a CA
+	// (spec ca: true) out of the offline material, keeping only its CAs
+	// and msp/: weft up enrolls them from the org's running CA. Material
+	// that already exists is kept either way.
+	EnrollFromCA bool
 }
 
 // Result says what Generate produced, for summaries (also as JSON).
@@ -82,7 +87,13 @@ func Generate(n *spec.Network, dir string, opts Options) (*Result, error) {
 	_, statErr := os.Stat(l.Organizations())
 	extend := statErr == nil
 	fmt.Fprintf(out, "crypto material: %s\n", l.Organizations())
-	if err := cryptogen.GenerateWith(CryptoConfig(n), l.Organizations(), cryptogen.Options{Progress: indent(out), Extend: extend}); err != nil {
+	cc := CryptoConfig(n)
+	if opts.EnrollFromCA {
+		for k := range n.Orgs {
+			cc.PeerOrgs[k].CAOnly = n.Orgs[k].HasCA()
+		}
+	}
+	if err := cryptogen.GenerateWith(cc, l.Organizations(), cryptogen.Options{Progress: indent(out), Extend: extend}); err != nil {
 		return nil, fmt.Errorf("generate crypto material: %w", err)
 	}
 

@@ -219,3 +219,47 @@ func TestPeerConfigsLoad(t *testing.T) {
 		t.Errorf("TLS off: %v", err)
 	}
 }
+
+// With EnrollFromCA, orgs with a CA get only their CAs and msp/ (the
+// genesis block still lists them), orgs without one are generated in full.
+func TestGenerateEnrollFromCA(t *testing.T) {
+	dir := t.TempDir()
+	n := spec.Default()
+	off := false
+	n.Orgs[1].CA = &off
+	if _, err := Generate(n, dir, Options{EnrollFromCA: true}); err != nil {
+		t.Fatal(err)
+	}
+	l := Layout{Dir: dir}
+	org1, org2 := &n.Orgs[0], &n.Orgs[1]
+	if _, err := os.Stat(l.PeerDir(org1, "peer0.org1.example.com")); err == nil {
+		t.Error("Org1 (ca: true) got an offline peer identity")
+	}
+	if _, err := os.Stat(filepath.Dir(l.UserMSP(org1, "Admin"))); err == nil {
+		t.Error("Org1 (ca: true) got an offline admin")
+	}
+	for _, p := range []string{filepath.Join(l.PeerOrgDir(org1), "msp", "config.yaml"), filepath.Join(l.PeerOrgDir(org1), "ca", "priv_sk"),
+		filepath.Join(l.PeerDir(org2, "peer0.org2.example.com"), "tls", "server.crt"), l.UserMSP(org2, "User1"), l.PeerConfigPath("peer0.org1.example.com")} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	env, _ := readConfig(t, l.ChannelBlock("mychannel"))
+	app := env.GetConfig().GetChannelGroup().GetGroups()["Application"]
+	if app.GetGroups()["Org1MSP"] == nil || app.GetGroups()["Org2MSP"] == nil {
+		t.Fatalf("genesis block orgs: %v", app.GetGroups())
+	}
+}
+
+func TestCANames(t *testing.T) {
+	o := &spec.Org{Name: "BigOrg", Domain: "big.example.com"}
+	l := Layout{Dir: "/d"}
+	for got, want := range map[string]string{
+		CAHost(o): "ca.big.example.com", CAName(o): "ca-bigorg", TLSCAName(o): "tlsca-bigorg",
+		l.CAConfigPath(o): "/d/nodes/ca.big.example.com/ca.yaml",
+	} {
+		if got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+}
