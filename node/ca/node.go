@@ -193,4 +193,3 @@ func (d dbCheck) HealthCheck(ctx context.Context) error {
 	}
 	return nil
 }
-

@@ -231,7 +231,7 @@ func TestEnvOverride(t *testing.T) {
 func TestStartErrors(t *testing.T) {
 	tests := []struct {
 		name, yaml, want string
-		prep         func(dir string)
+		prep             func(dir string)
 	}{
 		{"passenv unset", "port: 0\nregistry: {identities: [{name: admin, passenv: NOPE_UNSET}]}\ncas: [{name: a}]\n", "passenv", nil},
 		{"key without cert", "port: 0\ncas: [{name: a}]\n", "cas[0].certfile", func(dir string) {
