@@ -128,48 +128,73 @@ func (t *topology) peerConfig(nd *node) ([]byte, *podFiles, error) {
 	return data, pf, nil
 }
 
-// caConfig is the configuration of `weft node ca`, in the shape of
-// fabric-ca-server-config.yaml: the org's signing CA from the crypto
-// material, a TLS certificate the server issues itself for its Service
-// names, and its database on the volume.
+// caConfig is the configuration file of `weft node ca` (node/ca, in the
+// shape of fabric-ca-server-config.yaml): the org's signing CA from the
+// crypto material, a TLS certificate the server issues itself on first
+// start for its Service names (kept on the volume), the database on the
+// volume, and a bootstrap registrar whose password comes from a Secret.
 type caConfig struct {
-	Port int `yaml:"port"`
-	TLS  struct {
-		Enabled bool `yaml:"enabled"`
+	Port    int    `yaml:"port"`
+	Address string `yaml:"address"`
+	TLS     struct {
+		Enabled  bool     `yaml:"enabled"`
+		CertFile string   `yaml:"certfile"`
+		KeyFile  string   `yaml:"keyfile"`
+		Hosts    []string `yaml:"hosts"`
 	} `yaml:"tls"`
-	CA struct {
-		Name     string `yaml:"name"`
-		Certfile string `yaml:"certfile"`
-		Keyfile  string `yaml:"keyfile"`
-	} `yaml:"ca"`
-	CSR struct {
-		CN    string   `yaml:"cn"`
-		Hosts []string `yaml:"hosts"`
-	} `yaml:"csr"`
 	DB struct {
 		Type       string `yaml:"type"`
 		Datasource string `yaml:"datasource"`
 	} `yaml:"db"`
+	Registry struct {
+		MaxEnrollments int `yaml:"maxenrollments"`
+		Identities     []struct {
+			Name    string `yaml:"name"`
+			PassEnv string `yaml:"passenv"`
+			Type    string `yaml:"type"`
+		} `yaml:"identities"`
+	} `yaml:"registry"`
 	Operations struct {
 		ListenAddress string `yaml:"listenAddress"`
 	} `yaml:"operations"`
+	CAs []struct {
+		Name     string `yaml:"name"`
+		KeyFile  string `yaml:"keyfile"`
+		CertFile string `yaml:"certfile"`
+	} `yaml:"cas"`
 }
 
 // CAName is the name a CA serves under (fabric-ca-client's --caname).
 func CAName(org string) string { return "ca-" + strings.ToLower(org) }
 
+// CA bootstrap registrar: its name, and the environment variable the CA
+// reads its password from (filled from the CAAdminSecretName Secret).
+const (
+	CAAdminName        = "admin"
+	caAdminPassEnv     = "WEFT_CA_ADMIN_PASSWORD"
+	CAAdminSecretName  = "ca-admin"
+	CAAdminPasswordKey = "password"
+)
+
 func (t *topology) caConfig(nd *node) ([]byte, error) {
 	var c caConfig
-	c.Port = CAPort
+	c.Port, c.Address = CAPort, "0.0.0.0"
 	c.TLS.Enabled = true
-	c.CA.Name = CAName(nd.orgName)
-	c.CA.Certfile = cryptoDir + "/ca/" + nd.host + "-cert.pem"
-	c.CA.Keyfile = cryptoDir + "/ca/priv_sk"
-	c.CSR.CN = nd.host
-	c.CSR.Hosts = append([]string{nd.host}, nd.sans()...)
-	c.DB.Type = "sqlite3"
-	c.DB.Datasource = dataDir + "/fabric-ca-server.db"
+	c.TLS.CertFile, c.TLS.KeyFile = dataDir+"/tls/cert.pem", dataDir+"/tls/key.pem"
+	c.TLS.Hosts = append([]string{nd.host}, nd.sans()...)
+	c.DB.Type, c.DB.Datasource = "sqlite", dataDir+"/fabric-ca-server.db"
+	c.Registry.MaxEnrollments = -1
+	c.Registry.Identities = append(c.Registry.Identities, struct {
+		Name    string `yaml:"name"`
+		PassEnv string `yaml:"passenv"`
+		Type    string `yaml:"type"`
+	}{CAAdminName, caAdminPassEnv, "client"})
 	c.Operations.ListenAddress = "0.0.0.0:" + strconv.Itoa(OperationsPort)
+	c.CAs = append(c.CAs, struct {
+		Name     string `yaml:"name"`
+		KeyFile  string `yaml:"keyfile"`
+		CertFile string `yaml:"certfile"`
+	}{CAName(nd.orgName), cryptoDir + "/ca/priv_sk", cryptoDir + "/ca/" + nd.host + "-cert.pem"})
 	data, err := yaml.Marshal(&c)
 	if err != nil {
 		return nil, fmt.Errorf("ca of org %s: config: %w", nd.orgName, err)

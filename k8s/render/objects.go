@@ -122,7 +122,7 @@ func (r *renderer) peerOrg(k int) error {
 		if err != nil {
 			return err
 		}
-		r.add(r.caSecret(ca), r.configMap(ca, "ca.yaml", cfg))
+		r.add(r.caSecret(ca), r.caAdminSecret(ca), r.configMap(ca, "ca.yaml", cfg))
 	}
 	for i := range peers {
 		cfg, pf, err := t.peerConfig(&peers[i])

@@ -31,8 +31,8 @@ func TestDefaultNetworkObjects(t *testing.T) {
 		"Deployment":  2, // basic, once per org
 		"ConfigMap":   7,
 		// per org: admin + users; orderer org: admin; nodes: 7; genesis;
-		// two connection profiles
-		"Secret": 2 + 2 + 1 + 7 + 1 + 2,
+		// two connection profiles; two CA registrars
+		"Secret": 2 + 2 + 1 + 7 + 1 + 2 + 2,
 		// per node 1 + headless: orderer 3+1, per org peer 1+1, ca 1+1,
 		// chaincode 1
 		"Service":       4 + 2*(2+2+1),

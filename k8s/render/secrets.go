@@ -1,6 +1,9 @@
 package render
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"path"
 	"slices"
 	"strings"
@@ -132,5 +135,23 @@ func (r *renderer) configMap(nd *node, file string, data []byte) *corev1.ConfigM
 		TypeMeta:   typeMeta("v1", "ConfigMap"),
 		ObjectMeta: r.meta(nd.name+"-config", nd.namespace, nd.orgName, string(nd.kind), nd.name),
 		Data:       map[string]string{file: string(data)},
+	}
+}
+
+// caAdminSecret holds the CA's bootstrap registrar. The password is
+// derived from the CA's private key, so it is as secret as that key, differs
+// per org and stays the same from one render to the next.
+func (r *renderer) caAdminSecret(nd *node) *corev1.Secret {
+	key := r.m.Files[r.t.orgDir(nd.orgName)+"/ca/priv_sk"]
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("weft ca bootstrap registrar"))
+	return &corev1.Secret{
+		TypeMeta:   typeMeta("v1", "Secret"),
+		ObjectMeta: r.meta(CAAdminSecretName, nd.namespace, nd.orgName, string(nd.kind), nd.name),
+		Type:       corev1.SecretTypeBasicAuth,
+		Data: map[string][]byte{
+			corev1.BasicAuthUsernameKey: []byte(CAAdminName),
+			CAAdminPasswordKey:          []byte(hex.EncodeToString(mac.Sum(nil))[:32]),
+		},
 	}
 }

@@ -76,8 +76,6 @@ func (r *renderer) nodeServices(nd *node) []Object {
 			Type:     typ,
 			Selector: sel,
 			Ports:    []corev1.ServicePort{ext},
-			// Keep the client's address visible to the node.
-			ExternalTrafficPolicy: corev1.ServiceExternalTrafficPolicyLocal,
 		},
 	})
 }

@@ -58,6 +58,11 @@ func (r *renderer) statefulSet(nd *node, configFile string) *appsv1.StatefulSet 
 		ReadinessProbe:  healthProbe(5, 3),
 		SecurityContext: containerSecurity(),
 	}
+	if nd.kind == v1alpha1.KindCA {
+		container.Env = []corev1.EnvVar{{Name: caAdminPassEnv, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: CAAdminSecretName}, Key: CAAdminPasswordKey,
+		}}}}
+	}
 	pod := corev1.PodTemplateSpec{
 		ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: scrapeAnnotations()},
 		Spec: corev1.PodSpec{
