@@ -180,9 +180,10 @@ func (rq *request) requestURIs() []string {
 	return uris
 }
 
-// verifyToken checks the token's signature over the strings the clients
-// sign: "METHOD.b64(uri).b64(body).b64cert" (current clients) or
-// "b64(body).b64cert" (clients before Fabric CA 1.4).
+// verifyToken checks the token's signature over
+// "METHOD.b64(uri).b64(body).b64cert", what current clients sign. The older
+// "b64(body).b64cert" form is refused: it binds neither method nor path, so
+// one token would authorize any endpoint taking the same body.
 func verifyToken(token, method string, uris []string, body []byte) (*x509.Certificate, error) {
 	b64Cert, b64Sig, ok := strings.Cut(token, ".")
 	if !ok || strings.Contains(b64Sig, ".") {
@@ -205,7 +206,7 @@ func verifyToken(token, method string, uris []string, body []byte) (*x509.Certif
 		return nil, errors.New("certificate key is not ECDSA")
 	}
 	b64Body := base64.StdEncoding.EncodeToString(body)
-	candidates := []string{b64Body + "." + b64Cert}
+	var candidates []string
 	for _, uri := range uris {
 		candidates = append(candidates, method+"."+base64.StdEncoding.EncodeToString([]byte(uri))+"."+b64Body+"."+b64Cert)
 	}
