@@ -14,9 +14,13 @@ test: node-deps unit fuzz
 # Package tests run in parallel; the process-level tests under ./test start
 # whole networks, so they run one package at a time to keep timing sane on
 # small machines.
+# The CA tests also run against PostgreSQL: scripts/postgres-test.sh starts
+# (or reuses) a throwaway local server and prints its DSN.
 unit:
 	$(GO) vet ./...
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v '^weft/test/')
+	out=$$(bash scripts/postgres-test.sh) || { echo "could not start PostgreSQL for the tests"; exit 1; }; \
+	export WEFT_TEST_POSTGRES_DSN="$$(echo "$$out" | tail -n1)" && \
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v '^weft/test/') && \
 	$(GO) test -count=1 -p 1 ./test/...
 
 # Each fuzz target runs for FUZZTIME on top of its seed corpus.

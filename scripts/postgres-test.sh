@@ -108,6 +108,8 @@ psql_super -c 'select 1' >/dev/null || die "server on port $PORT does not accept
 if [ "$(psql_super -c "select 1 from pg_roles where rolname='weft'")" != 1 ]; then
 	psql_super -c "create role weft login password '$PASS'"
 fi
+# Tests that need an empty database of their own create one.
+psql_super -c "alter role weft createdb"
 if [ "$(psql_super -c "select 1 from pg_database where datname='weft'")" != 1 ]; then
 	psql_super -c "create database weft owner weft"
 fi

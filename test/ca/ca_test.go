@@ -74,10 +74,25 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// TestFabricCAClientAgainstWeftCA runs the same flows with each database
+// the CA supports. PostgreSQL comes from WEFT_TEST_POSTGRES_DSN (`make test`
+// starts a throwaway server with scripts/postgres-test.sh); every run gets
+// a database of its own.
 func TestFabricCAClientAgainstWeftCA(t *testing.T) {
 	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed")
+		t.Fatal("node is not installed: the conformance tests need Node.js (see README)")
 	}
+	t.Run("sqlite", func(t *testing.T) { runFlow(t, "sqlite", "ca.db") })
+	t.Run("postgres", func(t *testing.T) {
+		dsn := os.Getenv("WEFT_TEST_POSTGRES_DSN")
+		if dsn == "" {
+			t.Skip("WEFT_TEST_POSTGRES_DSN is not set; `make test` sets it (scripts/postgres-test.sh)")
+		}
+		runFlow(t, "postgres", freshDatabase(t, dsn))
+	})
+}
+
+func runFlow(t *testing.T, dbType, datasource string) {
 	nodeDir := harness.NodeDir(t)
 	dir := t.TempDir()
 	port, opsPort := freePort(t), freePort(t)
@@ -87,8 +102,8 @@ tls:
   enabled: true
   hosts: [localhost, 127.0.0.1]
 db:
-  type: sqlite
-  datasource: ca.db
+  type: %s
+  datasource: %q
 registry:
   maxenrollments: -1
   identities:
@@ -101,7 +116,7 @@ cas:
     csr:
       cn: ca.org1.example.com
       names: [{C: US, O: Org1}]
-`, port, opsPort)
+`, port, dbType, datasource, opsPort)
 	cfgPath := filepath.Join(dir, "ca.yaml")
 	if err := os.WriteFile(cfgPath, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
