@@ -39,18 +39,18 @@ func portFree(p proc) error {
 	return nil
 }
 
-// nodeProcs lists the node processes of a spec, orderers first.
+// nodeProcs lists the node processes of a spec: CAs, orderers, peers.
 func nodeProcs(n *spec.Network, dir, binary string, ep network.Endpoints) []proc {
 	l := network.Layout{Dir: dir}
-	var out []proc
+	out := caProcs(n, dir, binary, ep)
 	for i, h := range n.OrdererHosts() {
-		out = append(out, proc{name: h, path: binary, args: []string{"node", "orderer", "--config", l.OrdererConfigPath(h)},
+		out = append(out, proc{name: h, kind: kindOrderer, path: binary, args: []string{"node", "orderer", "--config", l.OrdererConfigPath(h)},
 			health:  fmt.Sprintf("http://127.0.0.1:%d/healthz", ep.OrdererOps(i)),
 			listens: []string{fmt.Sprintf("127.0.0.1:%d", ep.Orderer(i)), fmt.Sprintf("127.0.0.1:%d", ep.OrdererAdmin(i)), fmt.Sprintf("127.0.0.1:%d", ep.OrdererOps(i))}})
 	}
 	for k := range n.Orgs {
 		for p, h := range n.Orgs[k].PeerHosts() {
-			out = append(out, proc{name: h, path: binary, args: []string{"node", "peer", "--config", l.PeerConfigPath(h)},
+			out = append(out, proc{name: h, kind: kindPeer, path: binary, args: []string{"node", "peer", "--config", l.PeerConfigPath(h)},
 				health:  fmt.Sprintf("http://127.0.0.1:%d/healthz", ep.PeerOps(k, p)),
 				listens: []string{fmt.Sprintf("127.0.0.1:%d", ep.Peer(k, p)), fmt.Sprintf("127.0.0.1:%d", ep.PeerOps(k, p))}})
 		}
@@ -58,8 +58,22 @@ func nodeProcs(n *spec.Network, dir, binary string, ep network.Endpoints) []proc
 	return out
 }
 
-func (u *up) startNodes(ctx context.Context) error {
-	procs := nodeProcs(u.n, u.opts.Dir, u.opts.Binary, u.ep)
+// startNodes starts the CAs (cas) or the orderers and peers (!cas): the
+// peers' identities are enrolled from the CAs in between.
+func (u *up) startNodes(ctx context.Context, cas bool) error {
+	var procs []proc
+	for _, p := range nodeProcs(u.n, u.opts.Dir, u.opts.Binary, u.ep) {
+		if (p.kind == kindCA) == cas {
+			procs = append(procs, p)
+		}
+	}
+	what := "nodes"
+	if cas {
+		what = "CAs"
+		if len(procs) == 0 {
+			return nil
+		}
+	}
 	// Nodes whose config changed (e.g. a new org's TLS CA for the
 	// orderers) restart one at a time, so the cluster keeps its quorum.
 	for _, p := range procs {
@@ -88,10 +102,10 @@ func (u *up) startNodes(ctx context.Context) error {
 		toStart = append(toStart, p)
 	}
 	if len(toStart) == 0 {
-		u.step("all %d nodes are running", len(procs))
+		u.step("all %d %s are running", len(procs), what)
 		return nil
 	}
-	u.step("starting %d nodes (logs in %s)", len(toStart), filepath.Join(u.opts.Dir, "logs"))
+	u.step("starting %d %s (logs in %s)", len(toStart), what, filepath.Join(u.opts.Dir, "logs"))
 	for _, p := range toStart {
 		pid, err := u.start(p)
 		if err != nil {

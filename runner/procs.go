@@ -19,6 +19,8 @@ import (
 // `weft status` and `weft logs` work from any later invocation.
 type proc struct {
 	name string
+	// kind is kindCA, kindOrderer or kindPeer for nodes, "" otherwise.
+	kind string
 	path string
 	args []string
 	env  []string
@@ -28,6 +30,13 @@ type proc struct {
 	// listens are the addresses it binds, checked free before a start.
 	listens []string
 }
+
+// Node kinds, as `weft status` shows them.
+const (
+	kindCA      = "ca"
+	kindOrderer = "orderer"
+	kindPeer    = "peer"
+)
 
 func pidFile(dataDir, name string) string { return filepath.Join(dataDir, "run", name+".pid") }
 func logFile(dataDir, name string) string { return filepath.Join(dataDir, "logs", name+".log") }

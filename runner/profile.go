@@ -6,6 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"weft/gen/network"
+	"weft/internal/atomicfile"
 )
 
 // writeProfiles writes a Fabric common connection profile per org, where
@@ -33,6 +36,7 @@ func (u *up) writeProfiles() ([]string, error) {
 				},
 			}
 		}
+		orgEntry := map[string]any{"mspid": id, "peers": names}
 		prof := map[string]any{
 			"name":    u.n.Name + "-" + strings.ToLower(o.Name),
 			"version": "1.0.0",
@@ -40,15 +44,33 @@ func (u *up) writeProfiles() ([]string, error) {
 				"organization": o.Name,
 				"connection":   map[string]any{"timeout": map[string]any{"peer": map[string]string{"endorser": "300"}}},
 			},
-			"organizations": map[string]any{o.Name: map[string]any{"mspid": id, "peers": names}},
+			"organizations": map[string]any{o.Name: orgEntry},
 			"peers":         peers,
+		}
+		mode := os.FileMode(0o644)
+		if o.HasCA() {
+			secret, err := readCASecret(u.l, o)
+			if err != nil {
+				return nil, err
+			}
+			host := network.CAHost(o)
+			orgEntry["certificateAuthorities"] = []string{host}
+			prof["certificateAuthorities"] = map[string]any{host: map[string]any{
+				"url":         caURL(u.ep, k),
+				"caName":      network.CAName(o),
+				"tlsCACerts":  map[string]any{"pem": []string{string(ca)}},
+				"httpOptions": map[string]any{"verify": true},
+				"registrar":   []map[string]string{{"enrollId": caAdmin, "enrollSecret": secret}},
+			}}
+			// The registrar's secret is in it.
+			mode = 0o600
 		}
 		data, err := json.MarshalIndent(prof, "", "  ")
 		if err != nil {
 			return nil, err
 		}
 		path := filepath.Join(u.l.PeerOrgDir(o), "connection-"+strings.ToLower(o.Name)+".json")
-		if err := os.WriteFile(path, data, 0o644); err != nil {
+		if err := atomicfile.Write(path, data, mode); err != nil {
 			return nil, err
 		}
 		paths = append(paths, path)

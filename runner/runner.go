@@ -146,7 +146,10 @@ func Up(ctx context.Context, opts Options) (*Network, error) {
 	}
 	before := configDigests(u.l)
 	u.step("generating crypto material, genesis blocks and node configs in %s", dir)
-	if u.res, err = network.Generate(u.n, dir, network.Options{Progress: indentWriter(u.out), Endpoints: ep}); err != nil {
+	if u.res, err = network.Generate(u.n, dir, network.Options{Progress: indentWriter(u.out), Endpoints: ep, EnrollFromCA: true}); err != nil {
+		return nil, err
+	}
+	if err := writeCAConfigs(u.n, u.l, u.ep); err != nil {
 		return nil, err
 	}
 	u.changed = changedConfigs(before, configDigests(u.l))
@@ -159,7 +162,13 @@ func Up(ctx context.Context, opts Options) (*Network, error) {
 	if err := u.saveSpec(); err != nil {
 		return nil, err
 	}
-	if err := u.startNodes(ctx); err != nil {
+	if err := u.startNodes(ctx, true); err != nil {
+		return nil, err
+	}
+	if err := u.enrollFromCAs(ctx); err != nil {
+		return nil, err
+	}
+	if err := u.startNodes(ctx, false); err != nil {
 		return nil, err
 	}
 	if err := u.joinOrderers(ctx); err != nil {

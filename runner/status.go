@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"weft/gen/network"
 	"weft/spec"
 )
 
@@ -18,20 +19,23 @@ func Status(dir string, n *spec.Network) *Network {
 		st.Channels = append(st.Channels, c.Name)
 	}
 	hc := &http.Client{Timeout: 2 * time.Second}
-	kinds := map[string]string{}
 	orgs := map[string]string{}
 	addrs := map[string]string{}
 	for i, h := range n.OrdererHosts() {
-		kinds[h], orgs[h], addrs[h] = "orderer", n.Orderer.Org, ep.Address(ep.Orderer(i))
+		orgs[h], addrs[h] = n.Orderer.Org, ep.Address(ep.Orderer(i))
 	}
 	for k := range n.Orgs {
 		for p, h := range n.Orgs[k].PeerHosts() {
-			kinds[h], orgs[h], addrs[h] = "peer", n.Orgs[k].Name, ep.Address(ep.Peer(k, p))
+			orgs[h], addrs[h] = n.Orgs[k].Name, ep.Address(ep.Peer(k, p))
 		}
+	}
+	for _, k := range caOrgs(n) {
+		h := network.CAHost(&n.Orgs[k])
+		orgs[h], addrs[h] = n.Orgs[k].Name, ep.Address(ep.CA(k))
 	}
 	for _, p := range nodeProcs(n, dir, "", ep) {
 		pid, ok := running(dir, p.name)
-		ns := NodeStatus{Name: p.name, Kind: kinds[p.name], Org: orgs[p.name], Address: addrs[p.name], PID: pid, Running: ok, Log: logFile(dir, p.name)}
+		ns := NodeStatus{Name: p.name, Kind: p.kind, Org: orgs[p.name], Address: addrs[p.name], PID: pid, Running: ok, Log: logFile(dir, p.name)}
 		if ok {
 			if resp, err := hc.Get(p.health); err == nil {
 				ns.Healthy = resp.StatusCode == http.StatusOK

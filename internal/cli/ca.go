@@ -119,7 +119,7 @@ sign their requests with the identity enrolled in --mspdir.`,
 	pf.StringVarP(&o.mspdir, "mspdir", "M", "msp", "MSP folder written by enroll and read by admin commands")
 	pf.StringVarP(&o.home, "home", "H", "", "base for relative paths (default $FABRIC_CA_CLIENT_HOME, else the working directory)")
 	cmd.AddCommand(newCAInfoCmd(o), newCAEnrollCmd(o, false), newCAEnrollCmd(o, true), newCARegisterCmd(o),
-		newCARevokeCmd(o), newCAGenCRLCmd(o), newCAIdentityCmd(o), newCAAffiliationCmd(o), newCACertificateCmd(o))
+		newCARevokeCmd(o), newCAGenCRLCmd(o), newCAIdentityCmd(o), newCAAffiliationCmd(o), newCACertificateCmd(o), newCAPublishCRLCmd())
 	return cmd
 }
 
