@@ -66,7 +66,7 @@ current directory (or --source) into /usr/local/bin/weft. With
 CHAINCODE_SERVER_ADDRESS (default ` + chaincodeListen + `) and needs CHAINCODE_ID
 set by the deployment.`,
 		Example: `  weft image build
-  weft image build --tag weft.local/weft:v1 --output /tmp/weft.tar -o json
+  weft image build --tag weft.local/weft:v1 --tarball /tmp/weft.tar -o json
   weft image build --chaincode chaincode/basic --tag weft.local/basic:1.0
   ctr -n k8s.io images import weft-image.tar`,
 		Args: cobra.NoArgs,
@@ -79,8 +79,8 @@ set by the deployment.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.tag, "tag", "", "image reference (default "+defaultImageTag+", or weft.local/<dir>:dev with --chaincode)")
-	fl.StringVar(&f.output, "output", "", "tarball to write (default "+defaultImageOutput+", or <dir>-image.tar with --chaincode)")
-	fl.StringVarP(&f.format, "format", "o", "text", "output format: text or json")
+	fl.StringVar(&f.output, "tarball", "", "tarball to write (default "+defaultImageOutput+", or <dir>-image.tar with --chaincode)")
+	fl.StringVarP(&f.format, "output", "o", "text", "output format: text or json")
 	fl.StringVar(&f.source, "source", "", "directory inside the weft Go module to build from (default: the current directory)")
 	fl.StringVar(&f.chaincode, "chaincode", "", "directory of a Go chaincode main package to build instead of weft")
 	fl.StringVar(&f.arch, "arch", runtime.GOARCH, "target CPU architecture (GOARCH)")
@@ -91,10 +91,7 @@ set by the deployment.`,
 // --chaincode, before anything slow runs.
 func (f *imageBuildFlags) complete() error {
 	if f.format != "text" && f.format != "json" {
-		return fmt.Errorf("-o/--format: %q must be text or json", f.format)
-	}
-	if f.output == "text" || f.output == "json" {
-		return fmt.Errorf("--output %q: --output names the tarball file; use -o %s for the output format", f.output, f.output)
+		return fmt.Errorf("-o/--output: %q must be text or json (the tarball is --tarball)", f.format)
 	}
 	if f.chaincode != "" && f.source != "" {
 		return fmt.Errorf("--source and --chaincode: set one; a chaincode is built from its own directory")
@@ -181,7 +178,7 @@ func runImageBuild(cmd *cobra.Command, f imageBuildFlags) error {
 	}
 	size, err := img.WriteFile(f.output)
 	if err != nil {
-		return fmt.Errorf("--output: %w", err)
+		return fmt.Errorf("--tarball: %w", err)
 	}
 	fmt.Fprintf(progress, "wrote %s (%d bytes)\n", f.output, size)
 

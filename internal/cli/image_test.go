@@ -24,7 +24,7 @@ func TestImageBuildRejectsBadFlags(t *testing.T) {
 		want string
 	}{
 		{"bad format", []string{"-o", "yaml"}, "must be text or json"},
-		{"output as format", []string{"--output", "json"}, "names the tarball file"},
+		{"tarball name as format", []string{"--output", "weft.tar"}, "must be text or json"},
 		{"source and chaincode", []string{"--source", dir, "--chaincode", dir}, "set one"},
 		{"chaincode missing", []string{"--chaincode", filepath.Join(dir, "nope")}, "not a directory"},
 		{"bad tag", []string{"--tag", "Weft:dev", "--source", dir}, "--tag"},
@@ -104,7 +104,7 @@ func TestImageBuildWeft(t *testing.T) {
 		t.Skip("compiles the weft binary")
 	}
 	out := filepath.Join(t.TempDir(), "weft.tar")
-	res, c := runImageBuildJSON(t, "--output", out, "--tag", "weft.local/weft:test")
+	res, c := runImageBuildJSON(t, "--tarball", out, "--tag", "weft.local/weft:test")
 	if res.Tag != "weft.local/weft:test" || res.File != out {
 		t.Errorf("result %+v", res)
 	}
@@ -166,7 +166,7 @@ func TestImageBuildChaincode(t *testing.T) {
 	}
 
 	// A second build of the same sources gives the same image.
-	again, _ := runImageBuildJSON(t, "--chaincode", src, "--output", "again.tar")
+	again, _ := runImageBuildJSON(t, "--chaincode", src, "--tarball", "again.tar")
 	if again.Digest != res.Digest {
 		t.Errorf("rebuild changed the digest: %s vs %s", again.Digest, res.Digest)
 	}
