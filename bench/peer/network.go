@@ -171,7 +171,7 @@ func StartNetwork(ctx context.Context, opts NetworkOptions) (n *Network, err err
 		ordererEnv, peerEnv = []string{"ORDERER_GENERAL_PROFILE_ENABLED=true"}, []string{"CORE_PEER_PROFILE_ENABLED=true"}
 	}
 	for i, o := range res.Orderers {
-		p, err := startProcess(opts.Binary, o.Host, filepath.Join(opts.Dir, o.Host+".log"), n.opsURL(ep.OrdererOps(i)), ordererEnv, "node", "orderer", "--config", o.Config)
+		p, err := startProcess(opts.Binary, KindOrderer, o.Host, filepath.Join(opts.Dir, o.Host+".log"), n.opsURL(ep.OrdererOps(i)), ordererEnv, "node", "orderer", "--config", o.Config)
 		if err != nil {
 			return nil, err
 		}
@@ -181,7 +181,7 @@ func StartNetwork(ctx context.Context, opts NetworkOptions) (n *Network, err err
 	for k := range sp.Orgs {
 		for p := range sp.Orgs[k].PeerHosts() {
 			info := res.Peers[i]
-			proc, err := startProcess(opts.Binary, info.Host, filepath.Join(opts.Dir, info.Host+".log"), n.opsURL(ep.PeerOps(k, p)), peerEnv, "node", "peer", "--config", info.Config)
+			proc, err := startProcess(opts.Binary, KindPeer, info.Host, filepath.Join(opts.Dir, info.Host+".log"), n.opsURL(ep.PeerOps(k, p)), peerEnv, "node", "peer", "--config", info.Config)
 			if err != nil {
 				return nil, err
 			}

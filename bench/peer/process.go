@@ -12,11 +12,13 @@ import (
 // process is one node started as `weft node orderer|peer`.
 type process struct {
 	name, log, opsURL string
-	cmd               *exec.Cmd
-	done              chan struct{}
+	// kind is KindOrderer or KindPeer.
+	kind string
+	cmd  *exec.Cmd
+	done chan struct{}
 }
 
-func startProcess(binary, name, logPath, opsURL string, env []string, args ...string) (*process, error) {
+func startProcess(binary, kind, name, logPath, opsURL string, env []string, args ...string) (*process, error) {
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("network: %s log: %w", name, err)
@@ -29,7 +31,7 @@ func startProcess(binary, name, logPath, opsURL string, env []string, args ...st
 		f.Close()
 		return nil, fmt.Errorf("network: start %s: %w", name, err)
 	}
-	p := &process{name: name, log: logPath, opsURL: opsURL, cmd: cmd, done: make(chan struct{})}
+	p := &process{kind: kind, name: name, log: logPath, opsURL: opsURL, cmd: cmd, done: make(chan struct{})}
 	go func() { cmd.Wait(); f.Close(); close(p.done) }()
 	return p, nil
 }

@@ -235,13 +235,24 @@ func runBenchPeer(ctx context.Context, f *benchPeerFlags, stdout, stderr io.Writ
 		return err
 	}
 	fmt.Fprintf(stderr, "running %d clients × %d in flight for %s\n", f.clients, f.window, f.duration)
+	cpuBefore, cpuErr := n.SampleCPU()
 	res, runErr := run.Do(ctx)
+	var cpu benchpeer.CPUTimes
+	if cpuErr == nil {
+		var cpuAfter benchpeer.CPUTimes
+		if cpuAfter, cpuErr = n.SampleCPU(); cpuErr == nil {
+			cpu = cpuAfter.Sub(cpuBefore)
+		}
+	}
 	profFiles, profErr := stopProfiles()
 	if runErr != nil {
 		return fmt.Errorf("benchmark run: %w", runErr)
 	}
 	if profErr != nil {
 		fmt.Fprintf(stderr, "warning: %v\n", profErr)
+	}
+	if cpuErr != nil {
+		fmt.Fprintf(stderr, "warning: CPU time not measured: %v\n", cpuErr)
 	}
 
 	peers := 0
@@ -256,6 +267,10 @@ func runBenchPeer(ctx context.Context, f *benchPeerFlags, stdout, stderr io.Writ
 		return err
 	}
 	rep.Profiles = profFiles
+	rep.setCPU(cpu, res.Committed)
+	if la, err := os.ReadFile("/proc/loadavg"); err == nil {
+		rep.LoadAvg = strings.Join(strings.Fields(string(la))[:3], " ")
+	}
 	return writeBenchPeer(stdout, f.output, rep)
 }
 

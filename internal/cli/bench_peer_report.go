@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -39,8 +40,14 @@ type benchPeerReport struct {
 	VerifiesPerTx float64  `json:"verifies_per_tx"`
 	CeilingTPS    float64  `json:"ceiling_tps"`
 	Efficiency    float64  `json:"efficiency"`
-	Errors        []string `json:"errors,omitempty"`
-	Profiles      []string `json:"profiles,omitempty"`
+	// CPUMsPerTx is user+system CPU time per committed transaction, per
+	// process kind (orderer, peer, chaincode, bench = this process) and in
+	// total: unlike tx/s it hardly depends on what else the machine runs.
+	CPUMsPerTx map[string]float64 `json:"cpu_ms_per_tx,omitempty"`
+	// LoadAvg is /proc/loadavg's 1, 5 and 15 minute averages at the end.
+	LoadAvg  string   `json:"load_avg,omitempty"`
+	Errors   []string `json:"errors,omitempty"`
+	Profiles []string `json:"profiles,omitempty"`
 }
 
 func newBenchPeerReport(f *benchPeerFlags, network, chaincode string, endorsers []string, peers, cores int, cost benchpeer.CryptoCost, res *benchpeer.Result) (*benchPeerReport, error) {
@@ -63,6 +70,20 @@ func newBenchPeerReport(f *benchPeerFlags, network, chaincode string, endorsers 
 	}, nil
 }
 
+// setCPU fills CPUMsPerTx from the CPU time each kind used during the run.
+func (r *benchPeerReport) setCPU(cpu benchpeer.CPUTimes, committed int) {
+	if len(cpu) == 0 || committed <= 0 {
+		return
+	}
+	r.CPUMsPerTx = map[string]float64{}
+	var total time.Duration
+	for kind, d := range cpu {
+		r.CPUMsPerTx[kind] = float64(d.Microseconds()) / 1000 / float64(committed)
+		total += d
+	}
+	r.CPUMsPerTx["total"] = float64(total.Microseconds()) / 1000 / float64(committed)
+}
+
 func writeBenchPeer(w io.Writer, format string, r *benchPeerReport) error {
 	if format == "json" {
 		enc := json.NewEncoder(w)
@@ -83,6 +104,27 @@ efficiency:  %.1f%%
 		r.SignUs, r.VerifyUs, r.SignsPerTx, r.VerifiesPerTx, r.Peers, r.Cores, r.CeilingTPS, 100*r.Efficiency)
 	if err != nil {
 		return err
+	}
+	if len(r.CPUMsPerTx) > 0 {
+		kinds := make([]string, 0, len(r.CPUMsPerTx))
+		for k := range r.CPUMsPerTx {
+			if k != "total" {
+				kinds = append(kinds, k)
+			}
+		}
+		sort.Strings(kinds)
+		parts := make([]string, 0, len(kinds))
+		for _, k := range kinds {
+			parts = append(parts, fmt.Sprintf("%s %.2f", k, r.CPUMsPerTx[k]))
+		}
+		if _, err := fmt.Fprintf(w, "cpu/tx:      %.2fms (%s)\n", r.CPUMsPerTx["total"], strings.Join(parts, ", ")); err != nil {
+			return err
+		}
+	}
+	if r.LoadAvg != "" {
+		if _, err := fmt.Fprintf(w, "load:        %s\n", r.LoadAvg); err != nil {
+			return err
+		}
 	}
 	for _, e := range r.Errors {
 		if _, err := fmt.Fprintf(w, "error:       %s\n", e); err != nil {

@@ -96,3 +96,38 @@ func TestBenchPeerReport(t *testing.T) {
 		t.Error("report without endorsers accepted")
 	}
 }
+
+func TestBenchPeerReportCPU(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		cpu       benchpeer.CPUTimes
+		committed int
+		want      map[string]float64
+		text      string
+	}{
+		{"per kind and total", benchpeer.CPUTimes{benchpeer.KindOrderer: 3 * time.Second, benchpeer.KindPeer: 5 * time.Second, benchpeer.KindBench: 2 * time.Second}, 1000,
+			map[string]float64{"orderer": 3, "peer": 5, "bench": 2, "total": 10}, "cpu/tx:      10.00ms (bench 2.00, orderer 3.00, peer 5.00)"},
+		{"not measured", nil, 1000, nil, ""},
+		{"nothing committed", benchpeer.CPUTimes{benchpeer.KindPeer: time.Second}, 0, nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &benchPeerReport{}
+			r.setCPU(tc.cpu, tc.committed)
+			if len(r.CPUMsPerTx) != len(tc.want) {
+				t.Fatalf("cpu_ms_per_tx = %v, want %v", r.CPUMsPerTx, tc.want)
+			}
+			for k, v := range tc.want {
+				if math.Abs(r.CPUMsPerTx[k]-v) > 1e-9 {
+					t.Errorf("cpu_ms_per_tx[%s] = %v, want %v", k, r.CPUMsPerTx[k], v)
+				}
+			}
+			var buf bytes.Buffer
+			if err := writeBenchPeer(&buf, "text", r); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(buf.String(), "cpu/tx:"); got != (tc.text != "") || !strings.Contains(buf.String(), tc.text) {
+				t.Fatalf("text output %q, want the line %q", buf.String(), tc.text)
+			}
+		})
+	}
+}
