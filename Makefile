@@ -37,9 +37,15 @@ conformance/node/node_modules/.weft-installed: conformance/node/package-lock.jso
 generate: generate-k8s
 	$(GO) generate ./wire
 
-# Deepcopy code and the CRD YAML (k8s/crd) from the k8s/api types.
+# Deepcopy code and the CRD YAML (k8s/crd) from the k8s/api types, the
+# operator's RBAC (k8s/config/rbac) from its kubebuilder markers, and the
+# Helm chart's copies of both.
+HELM_CHART = deploy/helm/weft-operator
 generate-k8s:
 	$(GO) generate ./k8s/...
+	mkdir -p $(HELM_CHART)/crds $(HELM_CHART)/files
+	cp k8s/crd/*.yaml $(HELM_CHART)/crds/
+	cp k8s/config/rbac/role.yaml $(HELM_CHART)/files/role.yaml
 
 # Fails when the committed generated code differs from a fresh generation.
 check-generated: generate

@@ -43,6 +43,7 @@ channels and chaincode.`,
 		newRenderCmd(),
 		newCACmd(),
 		newImageCmd(),
+		newOperatorCmd(), newK8sCmd(),
 	)
 	return root
 }
