@@ -25,6 +25,7 @@ import (
 	"weft/peer/membership"
 	"weft/peer/peerdeliver"
 	"weft/peer/scc"
+	"weft/peer/validator"
 	"weft/wire/common"
 	gatewaypb "weft/wire/gateway"
 	pb "weft/wire/peer"
@@ -104,8 +105,9 @@ func Start(cfg *Config, opts Options) (_ *Node, err error) {
 	if err := os.MkdirAll(data, 0o750); err != nil {
 		return nil, fmt.Errorf("peer.fileSystemPath: %w", err)
 	}
+	own := validator.NewOwnSignatures(ownSignatureCapacity)
 	n.channels, err = newChannels(filepath.Join(data, "ledgers"), channel.Deps{
-		Signer: signer, TLSCertPEM: certPEM, TLSKeyPEM: keyPEM, Logger: log,
+		Signer: signer, TLSCertPEM: certPEM, TLSKeyPEM: keyPEM, Logger: log, OwnSignatures: own,
 	}, log)
 	if err != nil {
 		return nil, err
@@ -125,7 +127,7 @@ func Start(cfg *Config, opts Options) (_ *Node, err error) {
 	end := &endorser.Endorser{
 		Channels: endorserChannels{n.channels},
 		LocalMSP: localMSP,
-		Signer:   signer,
+		Signer:   recordingSigner{id: signer, own: own},
 		SystemChaincodes: map[string]endorser.SystemChaincode{
 			"_lifecycle": endorser.LifecycleSystemChaincode(lc),
 			"cscc":       endorser.StubSystemChaincode(cscc.Invoke),

@@ -39,6 +39,9 @@ type Deps struct {
 	// PolicyChecker returns the endorsement policy checker for validating a
 	// block against state and bundle.
 	PolicyChecker func(state *statedb.DB, bundle *channelconfig.Bundle) validator.PolicyChecker
+	// OwnSignatures, if set, are the peer's own endorsement signatures,
+	// which validation then need not verify.
+	OwnSignatures *validator.OwnSignatures
 
 	// PlaintextOrderers dials the orderers without TLS (TLS-disabled
 	// networks and tests only).

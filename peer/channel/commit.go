@@ -80,6 +80,7 @@ func (c *Channel) validate(bundle *channelconfig.Bundle, b *common.Block) ([]pee
 		State:    c.state,
 		TxExists: c.txExists,
 		Policies: pc,
+		Own:      c.deps.OwnSignatures,
 	})
 	if err != nil {
 		return nil, nil, nil, err

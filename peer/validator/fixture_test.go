@@ -210,6 +210,7 @@ type txSpec struct {
 	chdr         func(*common.ChannelHeader)
 	action       func(*peer.ChaincodeAction)
 	prp          func(*peer.ProposalResponsePayload)
+	signed       func(prpBytes []byte, es []*peer.Endorsement) // sees the endorsements as signed
 	endorsements func([]*peer.Endorsement) []*peer.Endorsement
 	tx           func(*peer.Transaction)
 	payload      func(*common.Payload)
@@ -262,6 +263,9 @@ func (f *fixture) envelope(t testing.TB, s txSpec) []byte {
 	for _, e := range s.endorsers {
 		sig := must(e.Sign(append(append([]byte{}, prpBytes...), e.Serialized...)))(t)
 		ends = append(ends, &peer.Endorsement{Endorser: e.Serialized, Signature: sig})
+	}
+	if s.signed != nil {
+		s.signed(prpBytes, ends)
 	}
 	if s.endorsements != nil {
 		ends = s.endorsements(ends)

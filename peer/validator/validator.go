@@ -48,6 +48,9 @@ type Input struct {
 	// TxExists reports whether a transaction ID is already in the ledger.
 	TxExists func(txID string) (bool, error)
 	Policies PolicyChecker
+	// Own, if set, holds this peer's own endorsement signatures, which
+	// need no verification.
+	Own *OwnSignatures
 }
 
 // Result holds one entry per transaction of the block, in block order.
