@@ -79,8 +79,16 @@ start_bg() { # rundir logdir name cmd...
 	fi
 	echo "=== $(date -u +%FT%TZ) $*" >>"$logs/$name.log"
 	setsid "$@" >>"$logs/$name.log" 2>&1 </dev/null &
-	echo $! >"$run/$name.pid"
-	log "started $name (pid $!)"
+	p=$!
+	echo $p >"$run/$name.pid"
+	# Until the forked shell has exec'd the binary, pid_of would call the
+	# process dead; wait for the exec so callers can rely on pid_of.
+	local i=0
+	while ! pid_of "$run" "$name" >/dev/null && kill -0 $p 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	log "started $name (pid $p)"
 }
 
 stop_pid() { # rundir name [timeout_s]

@@ -81,7 +81,7 @@ func TestReuseRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := reuse(tt.dir)
+			cfg, err := reuse(tt.dir, "cluster.sh up")
 			if err == nil {
 				t.Fatalf("reuse(%s) = %v, want error", tt.dir, cfg.Host)
 			}

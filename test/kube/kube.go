@@ -111,7 +111,7 @@ func start(t testing.TB, full bool) *Env {
 		mode, reuseVar = "full", EnvCluster
 	}
 	if dir := os.Getenv(reuseVar); dir != "" {
-		cfg, err := reuse(dir)
+		cfg, err := reuse(dir, Script()+" "+upCmd(full, dir))
 		if err != nil {
 			t.Fatalf("%s=%s: %v", reuseVar, dir, err)
 		}
@@ -173,7 +173,7 @@ func classify(out []byte, err error, testsEnv string) (skip bool, msg string) {
 
 // reuse accepts dir only if its API server answers now: a stale DIR must
 // fail loudly rather than make every test time out.
-func reuse(dir string) (*rest.Config, error) {
+func reuse(dir, startCmd string) (*rest.Config, error) {
 	cfg, err := loadConfig(dir)
 	if err != nil {
 		return nil, err
@@ -187,7 +187,7 @@ func reuse(dir string) (*rest.Config, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if body, err := cs.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx); err != nil {
-		return nil, fmt.Errorf("API server not ready (%v %s); start it with %s", err, body, Script())
+		return nil, fmt.Errorf("API server not ready (%v %s); start it with: %s", err, body, startCmd)
 	}
 	return cfg, nil
 }
@@ -213,4 +213,11 @@ func runScript(limit time.Duration, args ...string) ([]byte, error) {
 		err = fmt.Errorf("cluster.sh %s: gave up after %s: %w", strings.Join(args, " "), limit, err)
 	}
 	return out, err
+}
+
+func upCmd(full bool, dir string) string {
+	if full {
+		return "up " + dir
+	}
+	return "control-plane up " + dir
 }

@@ -21,11 +21,12 @@ func TestControlPlaneNamespaceAndSecret(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "weft-kube-test"}}
-	if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
+	// A generated name, so the test also passes on a reused instance.
+	ns, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "weft-kube-test-"}}, metav1.CreateOptions{})
+	if err != nil {
 		t.Fatalf("create namespace: %v", err)
 	}
-	if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); !apierrors.IsAlreadyExists(err) {
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns.Name}}, metav1.CreateOptions{}); !apierrors.IsAlreadyExists(err) {
 		t.Errorf("second create of the namespace: %v, want AlreadyExists", err)
 	}
 	data := map[string][]byte{"tls.key": {0, 1, 2, 0xff}, "token": []byte("s3cret")}
@@ -66,14 +67,15 @@ func TestClusterRunsPod(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "weft-kube-test"}}
-	if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
+	// A generated name, so the test also passes on a reused instance.
+	ns, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "weft-kube-test-"}}, metav1.CreateOptions{})
+	if err != nil {
 		t.Fatalf("create namespace: %v", err)
 	}
 	// The default ServiceAccount appears only once the controller manager
 	// has seen the namespace, and pods are refused until then.
 	var pod *corev1.Pod
-	err := wait.PollUntilContextCancel(ctx, time.Second, true, func(ctx context.Context) (bool, error) {
+	err = wait.PollUntilContextCancel(ctx, time.Second, true, func(ctx context.Context) (bool, error) {
 		p := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: "sleeper", Namespace: ns.Name},
 			Spec: corev1.PodSpec{

@@ -22,7 +22,7 @@ deps() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $miss
 }
 
-modver() { awk -v m="$2" '$1==m {print $2; exit}' "$HERE/$1/go.mod"; }
+modver() { awk -v m="$2" '$1==m {print $2; exit} $1=="require" && $2==m {print $3; exit}' "$HERE/$1/go.mod"; }
 
 # The binaries: name, module dir under test/cluster, package, extra env.
 BINARIES="
@@ -68,7 +68,7 @@ stamp_key() {
 		echo "$1 $3 $4 $GOVERSION_NOW"
 		ldflags_for "$2"
 		cat "$dir/go.mod" "$dir/go.sum"
-		case $3 in ./*) cat "$dir/${3#./}"/*.go ;; esac
+		case $3 in . | ./*) cat "$dir/${3#./}"/*.go ;; esac
 	} | sha256sum | cut -c1-64
 }
 
