@@ -49,9 +49,9 @@ type Options struct {
 	// MaxConcurrentReconciles is how many Networks are worked on at once
 	// (default 2).
 	MaxConcurrentReconciles int
-	// Reconciler tunes the reconciler's intervals; its clients are set by
-	// NewManager.
-	Reconciler NetworkReconciler
+	// PopulateTimeout, WaitInterval and ResyncInterval tune the
+	// reconciler (see NetworkReconciler); zero means its default.
+	PopulateTimeout, WaitInterval, ResyncInterval time.Duration
 }
 
 // LeaderElectionID names the operator's lease.
@@ -90,6 +90,12 @@ func NewManager(cfg *rest.Config, opts Options) (manager.Manager, error) {
 	if opts.MaxConcurrentReconciles <= 0 {
 		opts.MaxConcurrentReconciles = 2
 	}
+	cfg = rest.CopyConfig(cfg)
+	if cfg.QPS == 0 {
+		// A network is a hundred objects or more; client-go's default of
+		// 5 requests a second would make one apply take half a minute.
+		cfg.QPS, cfg.Burst = 50, 100
+	}
 	scheme, err := Scheme()
 	if err != nil {
 		return nil, err
@@ -122,11 +128,15 @@ func NewManager(cfg *rest.Config, opts Options) (manager.Manager, error) {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return nil, err
 	}
-	r := opts.Reconciler
-	r.Client = mgr.GetClient()
-	r.Reader = mgr.GetAPIReader()
-	r.Recorder = mgr.GetEventRecorderFor(FieldManager)
-	r.Render = render.Options{OperatorNamespace: opts.OperatorNamespace}
+	r := &NetworkReconciler{
+		Client:          mgr.GetClient(),
+		Reader:          mgr.GetAPIReader(),
+		Recorder:        mgr.GetEventRecorderFor(FieldManager),
+		Render:          render.Options{OperatorNamespace: opts.OperatorNamespace},
+		PopulateTimeout: opts.PopulateTimeout,
+		WaitInterval:    opts.WaitInterval,
+		ResyncInterval:  opts.ResyncInterval,
+	}
 	if err := r.SetupWithManager(mgr, opts.MaxConcurrentReconciles); err != nil {
 		return nil, err
 	}

@@ -20,9 +20,10 @@ import (
 const (
 	// LabelMaterial marks material Secrets; pruning never touches them.
 	LabelMaterial = "weft.dev/material"
-	// annMaterialHash is the SHA-256 of the uncompressed archive, on the
-	// first Secret; annMaterialParts counts the Secrets.
-	annMaterialHash  = "weft.dev/material-sha256"
+	// AnnotationMaterialHash is the SHA-256 of the uncompressed archive,
+	// on the first Secret; it changes whenever the tree does.
+	AnnotationMaterialHash = "weft.dev/material-sha256"
+	// annMaterialParts counts the Secrets.
 	annMaterialParts = "weft.dev/material-parts"
 	materialKey      = "material.tar.gz"
 )
@@ -74,9 +75,9 @@ func loadMaterial(ctx context.Context, r client.Reader, net *v1alpha1.Network) (
 	if err != nil {
 		return nil, fmt.Errorf("material Secrets of %s: %w", net.Name, err)
 	}
-	want := first.Annotations[annMaterialHash]
+	want := first.Annotations[AnnotationMaterialHash]
 	if got := sha256Hex(archive); got != want {
-		return nil, fmt.Errorf("material Secrets of %s: archive hash %s does not match annotation %s=%s (a part was edited or lost)", net.Name, got, annMaterialHash, want)
+		return nil, fmt.Errorf("material Secrets of %s: archive hash %s does not match annotation %s=%s (a part was edited or lost)", net.Name, got, AnnotationMaterialHash, want)
 	}
 	return &storedMaterial{archive: archive, hash: want, parts: parts}, nil
 }
@@ -103,7 +104,7 @@ func saveMaterial(ctx context.Context, c client.Client, net *v1alpha1.Network, a
 			Data:       map[string][]byte{materialKey: pieces[i]},
 		}
 		if i == 0 {
-			s.Annotations = map[string]string{annMaterialHash: sha256Hex(archive), annMaterialParts: strconv.Itoa(len(pieces))}
+			s.Annotations = map[string]string{AnnotationMaterialHash: sha256Hex(archive), annMaterialParts: strconv.Itoa(len(pieces))}
 		}
 		if err := applyObject(ctx, c, s); err != nil {
 			return fmt.Errorf("material Secret %s: %w", s.Name, err)
@@ -186,4 +187,19 @@ func prepareMaterial(ctx context.Context, c client.Client, r client.Reader, net 
 		return fail(fmt.Errorf("crypto material: %w", err))
 	}
 	return m, dir, nil
+}
+
+// RestoreMaterial writes the crypto tree stored for net into dir (empty or
+// absent), as render.LoadMaterial reads it; false when the operator has
+// stored none yet. For backups and for tools that act as the network's
+// admins outside the operator.
+func RestoreMaterial(ctx context.Context, r client.Reader, net *v1alpha1.Network, dir string) (bool, error) {
+	stored, err := loadMaterial(ctx, r, net)
+	if err != nil || stored == nil {
+		return false, err
+	}
+	if err := unpackTree(stored.archive, dir); err != nil {
+		return false, err
+	}
+	return true, nil
 }

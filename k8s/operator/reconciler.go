@@ -2,9 +2,13 @@ package operator
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -55,23 +59,38 @@ type NetworkReconciler struct {
 	WaitInterval time.Duration
 	// ResyncInterval re-checks a Ready network for drift (default 5 min).
 	ResyncInterval time.Duration
+
+	// lastApply remembers, per Network, the hash of the objects last
+	// applied and pruned and when: pod readiness changes reconcile often,
+	// and re-applying a hundred unchanged objects each time would only
+	// load the API server. Drift is still corrected every ResyncInterval.
+	lastApply sync.Map // types.NamespacedName -> appliedState
 }
 
-func (r *NetworkReconciler) defaults() {
-	if r.PopulateTimeout == 0 {
-		r.PopulateTimeout = 2 * time.Minute
+type appliedState struct {
+	hash string
+	at   time.Time
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
 	}
-	if r.WaitInterval == 0 {
-		r.WaitInterval = 15 * time.Second
-	}
-	if r.ResyncInterval == 0 {
-		r.ResyncInterval = 5 * time.Minute
-	}
+	return d
+}
+
+func (r *NetworkReconciler) populateTimeout() time.Duration {
+	return orDefault(r.PopulateTimeout, 2*time.Minute)
+}
+func (r *NetworkReconciler) waitInterval() time.Duration {
+	return orDefault(r.WaitInterval, 15*time.Second)
+}
+func (r *NetworkReconciler) resyncInterval() time.Duration {
+	return orDefault(r.ResyncInterval, 5*time.Minute)
 }
 
 // Reconcile handles one Network.
 func (r *NetworkReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	r.defaults()
 	var net v1alpha1.Network
 	if err := r.Client.Get(ctx, req.NamespacedName, &net); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -97,6 +116,7 @@ func (r *NetworkReconciler) finalize(ctx context.Context, net *v1alpha1.Network)
 		// Best effort: the status is only informative while deleting.
 		_ = r.Client.Status().Update(ctx, net)
 	}
+	r.lastApply.Delete(client.ObjectKeyFromObject(net))
 	removed, err := cleanup(ctx, r.Client, r.Reader, net)
 	if err != nil {
 		r.Recorder.Eventf(net, corev1.EventTypeWarning, "CleanupFailed", "%s", truncate(err.Error()))
@@ -172,16 +192,25 @@ func (r *NetworkReconciler) reconcile(ctx context.Context, net *v1alpha1.Network
 	if err != nil {
 		return x.fail(ctx, false, ReasonRenderFailed, err, false)
 	}
-	applied, err := applyAll(ctx, r.Client, net, objs)
+	key := client.ObjectKeyFromObject(net)
+	hash, err := objectsHash(net, objs)
 	if err != nil {
-		return x.fail(ctx, len(applied) > 0, ReasonApplyFailed, err, true)
+		return x.fail(ctx, false, ReasonRenderFailed, err, false)
 	}
-	removed, err := prune(ctx, r.Client, r.Reader, net, applied, deleteVolumes(net))
-	if err != nil {
-		return x.fail(ctx, true, ReasonApplyFailed, err, true)
-	}
-	if len(removed) > 0 {
-		r.Recorder.Eventf(net, corev1.EventTypeNormal, "Pruned", "removed %s", truncate(strings.Join(removed, ", ")))
+	if last, ok := r.lastApply.Load(key); !ok || last.(appliedState).hash != hash || time.Since(last.(appliedState).at) > r.resyncInterval() {
+		r.lastApply.Delete(key)
+		applied, err := applyAll(ctx, r.Client, net, objs)
+		if err != nil {
+			return x.fail(ctx, len(applied) > 0, ReasonApplyFailed, err, true)
+		}
+		removed, err := prune(ctx, r.Client, r.Reader, net, applied, deleteVolumes(net))
+		if err != nil {
+			return x.fail(ctx, true, ReasonApplyFailed, err, true)
+		}
+		if len(removed) > 0 {
+			r.Recorder.Eventf(net, corev1.EventTypeNormal, "Pruned", "removed %s", truncate(strings.Join(removed, ", ")))
+		}
+		r.lastApply.Store(key, appliedState{hash: hash, at: time.Now()})
 	}
 	if eps, err := render.Endpoints(net); err == nil {
 		st.Endpoints = eps
@@ -207,7 +236,7 @@ func (r *NetworkReconciler) reconcile(ctx context.Context, net *v1alpha1.Network
 	case allReady:
 		setCond(&st.Conditions, v1alpha1.ConditionReady, cond{ok: true, reason: ReasonReconciled, message: "every node, channel and chaincode is ready"}, gen)
 		setCond(&st.Conditions, v1alpha1.ConditionProgressing, cond{reason: ReasonReconciled, message: "nothing left to do"}, gen)
-		result.RequeueAfter = r.ResyncInterval
+		result.RequeueAfter = r.resyncInterval()
 	case popErr != nil:
 		setCond(&st.Conditions, v1alpha1.ConditionReady, cond{reason: ReasonPopulateFailed, message: popErr.Error()}, gen)
 		setCond(&st.Conditions, v1alpha1.ConditionProgressing, cond{ok: true, reason: ReasonPopulateFailed, message: "retrying: " + popErr.Error()}, gen)
@@ -219,7 +248,7 @@ func (r *NetworkReconciler) reconcile(ctx context.Context, net *v1alpha1.Network
 		}
 		setCond(&st.Conditions, v1alpha1.ConditionReady, cond{reason: ReasonWaitingForPods, message: msg}, gen)
 		setCond(&st.Conditions, v1alpha1.ConditionProgressing, cond{ok: true, reason: ReasonWaitingForPods, message: msg}, gen)
-		result.RequeueAfter = r.WaitInterval
+		result.RequeueAfter = r.waitInterval()
 	}
 	st.Phase = phase(st, true, popErr != nil)
 	st.ObservedGeneration = gen
@@ -249,7 +278,7 @@ func (r *NetworkReconciler) populate(ctx context.Context, net *v1alpha1.Network,
 		}
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.PopulateTimeout)
+	ctx, cancel := context.WithTimeout(ctx, r.populateTimeout())
 	defer cancel()
 	p, err := newPopulator(net, dir, m)
 	if err != nil {
@@ -323,4 +352,18 @@ func (r *NetworkReconciler) checkNamespaces(ctx context.Context, net *v1alpha1.N
 		}
 	}
 	return nil
+}
+
+// objectsHash identifies a rendered state: the objects and the settings
+// that change how they are applied and pruned.
+func objectsHash(net *v1alpha1.Network, objs []render.Object) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%v\n", ownerOf(net), deleteVolumes(net))
+	enc := json.NewEncoder(h)
+	for _, o := range objs {
+		if err := enc.Encode(o); err != nil {
+			return "", fmt.Errorf("%s %s: %w", kindOf(o), o.GetName(), err)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
