@@ -91,6 +91,20 @@ start_bg() { # rundir logdir name cmd...
 	log "started $name (pid $p)"
 }
 
+# put FILE: write stdin to FILE only if it differs, because kube-proxy exits
+# whenever its config file is written, even with the same content.
+put() {
+	local t
+	t=$(mktemp)
+	cat >"$t"
+	if cmp -s "$t" "$1"; then
+		rm -f "$t"
+	else
+		chmod 644 "$t"
+		mv "$t" "$1"
+	fi
+}
+
 stop_pid() { # rundir name [timeout_s]
 	local run=$1 name=$2 limit=${3:-20} p i=0
 	if ! p=$(pid_of "$run" "$name"); then

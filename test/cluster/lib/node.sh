@@ -58,14 +58,14 @@ write_configs() {
 	local dir=$1 etc=$1/etc p=$1/pki sock
 	sock=$(ctrd_sock "$dir")
 	mkdir -p "$etc/cni" "$dir/data/local-path" "$dir/data/pod-logs" "$dir/run/containerd"
-	cat >"$etc/cni/10-weft-k8s.conflist" <<EOF
+	put "$etc/cni/10-weft-k8s.conflist" <<EOF
 {"cniVersion": "0.4.0", "name": "weft-k8s", "plugins": [
   {"type": "bridge", "bridge": "$BRIDGE", "isGateway": true, "ipMasq": false, "hairpinMode": true,
    "ipam": {"type": "host-local", "dataDir": "$dir/data/cni-ipam",
             "ranges": [[{"subnet": "$NODE_POD_CIDR"}]], "routes": [{"dst": "0.0.0.0/0"}]}},
   {"type": "portmap", "capabilities": {"portMappings": true}}]}
 EOF
-	cat >"$etc/containerd.toml" <<EOF
+	put "$etc/containerd.toml" <<EOF
 version = 2
 root = "$dir/data/containerd"
 state = "$dir/run/containerd"
@@ -98,7 +98,7 @@ EOF
 	# cgroupfs + failCgroupV1=false: the host has hybrid cgroup v1 and no
 	# systemd. oomScoreAdj 0 for the same reason as restrict_oom_score_adj.
 	# resolvConf "" keeps the host's resolver away from pods (no egress).
-	cat >"$etc/kubelet.yaml" <<EOF
+	put "$etc/kubelet.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: $NODE_IP
@@ -128,7 +128,7 @@ evictionHard: {memory.available: "200Mi", nodefs.available: "5%", imagefs.availa
 EOF
 	# conntrack 0s/0: kube-proxy leaves the host's nf_conntrack sysctls alone.
 	# NodePorts only on the node IP, never on 127.0.0.1 where weft listens.
-	cat >"$etc/kube-proxy.yaml" <<EOF
+	put "$etc/kube-proxy.yaml" <<EOF
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection: {kubeconfig: $dir/kubeconfig/kube-proxy.conf}
@@ -142,7 +142,7 @@ metricsBindAddress: $NODE_IP:10249
 nodePortAddresses: ["$NODE_IP/32"]
 conntrack: {maxPerCore: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
 EOF
-	cat >"$etc/kube-scheduler.yaml" <<EOF
+	put "$etc/kube-scheduler.yaml" <<EOF
 apiVersion: kubescheduler.config.k8s.io/v1
 kind: KubeSchedulerConfiguration
 clientConnection: {kubeconfig: $dir/kubeconfig/scheduler.conf}
