@@ -44,21 +44,6 @@ die() {
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}'; }
 
-# wait_for DESC TIMEOUT_S CMD...: poll CMD every 0.2s.
-wait_for() {
-	local desc=$1 limit=$2 t0
-	shift 2
-	t0=$(now)
-	until "$@" >/dev/null 2>&1; do
-		if awk -v a="$t0" -v b="$(now)" -v l="$limit" 'BEGIN{exit !(b-a > l)}'; then
-			echo "cluster.sh: timed out after ${limit}s waiting for $desc" >&2
-			return 1
-		fi
-		sleep 0.2
-	done
-	log "ok: $desc ($(since "$t0")s)"
-}
-
 # A recorded PID counts only while it is alive and still runs the expected
 # binary, so a reused PID is never signalled.
 pid_of() { # rundir name
@@ -150,7 +135,7 @@ usage() {
 }
 
 # abs DIR: an absolute path, because DIR ends up in configs and pid checks.
-abs() { mkdir -p "$1" && (cd "$1" && pwd); }
+abs() { realpath -m -- "$1"; }
 
 main() {
 	local cmd=${1:-}

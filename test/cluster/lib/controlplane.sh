@@ -24,7 +24,7 @@ apiserver_ready() { # dir ip
 		"https://$2:6443/readyz" | grep -qx ok
 }
 
-# wait_alive DIR NAME DESC TIMEOUT CMD...: like wait_for, but gives up at once
+# wait_alive DIR NAME DESC TIMEOUT CMD...: poll CMD every 0.2s, but give up at once
 # (showing the log) when the process dies, e.g. because its port is taken.
 wait_alive() {
 	local dir=$1 name=$2 desc=$3 limit=$4 t0
