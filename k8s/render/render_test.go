@@ -100,18 +100,18 @@ func TestKeysOnlyInSecrets(t *testing.T) {
 		if !ok {
 			t.Fatalf("Secret %s missing", name)
 		}
-		for _, key := range []string{"tls__server.key", "msp__keystore__priv_sk"} {
+		for _, key := range []string{secretKey("tls/server.key"), secretKey("msp/keystore/priv_sk")} {
 			if !bytes.Contains(s.Data[key], []byte("PRIVATE KEY")) {
 				t.Errorf("Secret %s: %s holds no private key", name, key)
 			}
 		}
 	}
 	ca := k["Secret"][org2NS+"/ca-crypto"].(*corev1.Secret)
-	if !bytes.Contains(ca.Data["ca__priv_sk"], []byte("PRIVATE KEY")) || len(ca.Data["ca__ca.org2.example.com-cert.pem"]) == 0 {
+	if !bytes.Contains(ca.Data[secretKey("ca/priv_sk")], []byte("PRIVATE KEY")) || len(ca.Data[secretKey("ca/ca.org2.example.com-cert.pem")]) == 0 {
 		t.Errorf("CA secret keys %v", keys(ca.Data))
 	}
 	admin := k["Secret"][ordNS+"/admin-crypto"].(*corev1.Secret)
-	if len(admin.Data["tls__client.key"]) == 0 || len(admin.Data["msp__keystore__priv_sk"]) == 0 {
+	if len(admin.Data[secretKey("tls/client.key")]) == 0 || len(admin.Data[secretKey("msp/keystore/priv_sk")]) == 0 {
 		t.Errorf("orderer admin secret keys %v", keys(admin.Data))
 	}
 	// A peer's Secret carries no other node's key.

@@ -48,11 +48,11 @@ func TestScalePeers(t *testing.T) {
 		t.Errorf("StatefulSets %v, want %v", got, wantSS)
 	}
 	s0, s1 := after["Secret"][org1NS+"/peer0-crypto"].(*corev1.Secret), before["Secret"][org1NS+"/peer0-crypto"].(*corev1.Secret)
-	if string(s0.Data["tls__server.key"]) != string(s1.Data["tls__server.key"]) {
+	if string(s0.Data[secretKey("tls/server.key")]) != string(s1.Data[secretKey("tls/server.key")]) {
 		t.Error("peer0 was re-keyed")
 	}
 	p1 := after["Secret"][org1NS+"/peer1-crypto"].(*corev1.Secret)
-	if string(p1.Data["tls__server.key"]) == string(s0.Data["tls__server.key"]) {
+	if string(p1.Data[secretKey("tls/server.key")]) == string(s0.Data[secretKey("tls/server.key")]) {
 		t.Error("peer1 shares peer0's key")
 	}
 	cm := after["ConfigMap"][org1NS+"/peer2-config"].(*corev1.ConfigMap).Data["core.yaml"]

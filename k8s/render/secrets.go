@@ -13,9 +13,40 @@ import (
 	v1alpha1 "weft/k8s/api/v1alpha1"
 )
 
-// secretKey flattens a relative path into a Secret data key (keys may not
-// contain "/"); the volume's items put each key back at its path.
-func secretKey(rel string) string { return strings.ReplaceAll(rel, "/", "__") }
+// secretKey turns a relative path into a Secret data key. Keys allow only
+// [-._a-zA-Z0-9], and cryptogen's names hold "/" and "@" (users'
+// "Admin@org1.example.com-cert.pem"), so every other byte, and "_" itself
+// to keep the mapping reversible, becomes "_" plus two hex digits;
+// pathOfSecretKey undoes it for the volume's items.
+func secretKey(rel string) string {
+	var b strings.Builder
+	for i := 0; i < len(rel); i++ {
+		c := rel[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '.':
+			b.WriteByte(c)
+		default:
+			b.WriteString("_" + hex.EncodeToString([]byte{c}))
+		}
+	}
+	return b.String()
+}
+
+// pathOfSecretKey is the inverse of secretKey.
+func pathOfSecretKey(key string) string {
+	var b strings.Builder
+	for i := 0; i < len(key); i++ {
+		if key[i] == '_' && i+2 < len(key) {
+			if v, err := hex.DecodeString(key[i+1 : i+3]); err == nil {
+				b.Write(v)
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(key[i])
+	}
+	return b.String()
+}
 
 // cryptoSecret builds a Secret from files (pod-relative path -> Material
 // key) in a fixed order.
@@ -122,7 +153,7 @@ func secretVolume(name string, s *corev1.Secret) corev1.Volume {
 	slices.Sort(keys)
 	var items []corev1.KeyToPath
 	for _, k := range keys {
-		items = append(items, corev1.KeyToPath{Key: k, Path: path.Clean(strings.ReplaceAll(k, "__", "/"))})
+		items = append(items, corev1.KeyToPath{Key: k, Path: path.Clean(pathOfSecretKey(k))})
 	}
 	mode := int32(0o440)
 	return corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
