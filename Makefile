@@ -4,12 +4,12 @@
 GO ?= go
 FUZZTIME ?= 10s
 
-.PHONY: test unit fuzz node-deps generate generate-k8s check-generated build
+.PHONY: test unit fuzz node-deps k8s-prereqs generate generate-k8s check-generated build
 
 build:
 	$(GO) build -o weft ./cmd/weft
 
-test: node-deps unit fuzz
+test: node-deps k8s-prereqs unit fuzz
 
 # Package tests run in parallel; the process-level tests under ./test start
 # whole networks, so they run one package at a time to keep timing sane on
@@ -26,6 +26,15 @@ unit:
 # Each fuzz target runs for FUZZTIME on top of its seed corpus.
 fuzz:
 	bash scripts/fuzz.sh $(FUZZTIME)
+
+# Kubernetes v1.34 built from the Go module proxy for the operator tests
+# (test/cluster): the node runtime from apt (containerd, runc, CNI; needs
+# root, skipped when present) and the binaries, cached in
+# $WEFT_K8S_CACHE (default /var/cache/weft-k8s) so only the first run on a
+# machine compiles them (~10 min on 2 idle cores).
+k8s-prereqs:
+	bash test/cluster/cluster.sh deps
+	bash test/cluster/cluster.sh build
 
 # The official Fabric npm clients, pinned by conformance/node/package-lock.json.
 node-deps: conformance/node/node_modules/.weft-installed
@@ -51,5 +60,5 @@ generate-k8s:
 check-generated: generate
 	@git diff --exit-code --stat -- wire || { echo "generated code in wire/ is stale: run 'make generate' and commit"; exit 1; }
 	@test -z "$$(git status --porcelain --untracked-files=all -- wire)" || { git status --porcelain -- wire; echo "wire/ has uncommitted generated files"; exit 1; }
-	@git diff --exit-code --stat -- k8s || { echo "generated code in k8s/ is stale: run 'make generate' and commit"; exit 1; }
-	@test -z "$$(git status --porcelain --untracked-files=all -- k8s)" || { git status --porcelain -- k8s; echo "k8s/ has uncommitted generated files"; exit 1; }
+	@git diff --exit-code --stat -- k8s $(HELM_CHART) || { echo "generated code in k8s/ or the Helm chart is stale: run 'make generate' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain --untracked-files=all -- k8s $(HELM_CHART))" || { git status --porcelain -- k8s $(HELM_CHART); echo "k8s/ or the Helm chart has uncommitted generated files"; exit 1; }
