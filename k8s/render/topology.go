@@ -67,12 +67,13 @@ func newTopology(res *v1alpha1.Network) (*topology, error) {
 		}
 		seen[ns] = "org " + n.Orgs[i].Name
 	}
-	ext := 0 // running index into the node port range
+	ports := newPortAllocator(res, t.exp)
 	for i, h := range n.OrdererHosts() {
 		nd := node{kind: v1alpha1.KindOrderer, orgName: n.Orderer.Org, mspID: n.Orderer.MSPID, domain: n.Orderer.Domain,
 			host: h, name: nodeName(h, n.Orderer.Domain), namespace: t.ordererNS, index: i, port: OrdererPort}
-		t.expose(&nd, ext)
-		ext++
+		if err := t.expose(&nd, ports); err != nil {
+			return nil, err
+		}
 		t.orderers = append(t.orderers, nd)
 	}
 	for k := range n.Orgs {
@@ -85,18 +86,23 @@ func newTopology(res *v1alpha1.Network) (*topology, error) {
 		for p, h := range o.PeerHosts() {
 			nd := node{kind: v1alpha1.KindPeer, org: o, orgName: o.Name, mspID: o.MSPID, domain: o.Domain,
 				host: h, name: nodeName(h, o.Domain), namespace: ns, index: p, port: PeerPort}
-			t.expose(&nd, ext)
-			ext++
+			if err := t.expose(&nd, ports); err != nil {
+				return nil, err
+			}
 			t.peers = append(t.peers, nd)
 		}
 	}
 	return t, nil
 }
 
-func (t *topology) expose(nd *node, i int) {
+func (t *topology) expose(nd *node, ports *portAllocator) error {
 	switch t.exp.Type {
 	case v1alpha1.ExposeNodePort:
-		nd.extHost, nd.extPort = t.exp.ExternalAddress, int(t.exp.NodePortBase)+i
+		port, err := ports.take(nd.host)
+		if err != nil {
+			return err
+		}
+		nd.extHost, nd.extPort = t.exp.ExternalAddress, port
 	case v1alpha1.ExposeLoadBalancer:
 		if t.exp.HostSuffix != "" {
 			nd.extHost, nd.extPort = nd.name+"."+nd.namespace+"."+t.exp.HostSuffix, nd.port
@@ -104,6 +110,7 @@ func (t *topology) expose(nd *node, i int) {
 	case v1alpha1.ExposeIngress:
 		nd.extHost, nd.extPort = nd.name+"."+nd.namespace+"."+t.exp.HostSuffix, 443
 	}
+	return nil
 }
 
 // orgNamespace is the namespace of a peer org.
