@@ -21,9 +21,8 @@ import (
 	"weft/gen/network"
 	"weft/msp"
 	"weft/orderer/participation"
-	"weft/peer/endorser"
+	"weft/runner/population"
 	"weft/spec"
-	pb "weft/wire/peer"
 )
 
 // portFree fails with a clear message when a port p must listen on is
@@ -192,22 +191,6 @@ func (u *up) orgUser(k int, name string) (*msp.SigningIdentity, error) {
 	return msp.LoadSigningIdentity(u.l.UserMSP(o, name), id)
 }
 
-func peerChannels(ctx context.Context, conn grpc.ClientConnInterface, admin client.Signer) ([]string, error) {
-	resp, err := client.ProcessProposal(ctx, conn, admin, endorser.ProposalSpec{Chaincode: "cscc", Args: [][]byte{[]byte("GetChannels")}})
-	if err != nil {
-		return nil, err
-	}
-	var q pb.ChannelQueryResponse
-	if err := proto.Unmarshal(resp.GetResponse().GetPayload(), &q); err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, c := range q.GetChannels() {
-		out = append(out, c.GetChannelId())
-	}
-	return out, nil
-}
-
 func (u *up) joinPeers(ctx context.Context) error {
 	for k := range u.n.Orgs {
 		o := &u.n.Orgs[k]
@@ -220,7 +203,7 @@ func (u *up) joinPeers(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("peer %s: %w", h, err)
 			}
-			joined, err := peerChannels(ctx, conn, admin)
+			joined, err := population.PeerChannels(ctx, conn, admin)
 			if err != nil {
 				conn.Close()
 				return fmt.Errorf("peer %s: %w", h, err)
