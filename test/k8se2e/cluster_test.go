@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -226,6 +227,9 @@ func (k *cluster) pod(ns, name string) *corev1.Pod {
 	return &p
 }
 
+// errNoChannel: the node answers but has no mychannel ledger.
+var errNoChannel = errors.New("no mychannel height in its metrics")
+
 var heightRE = regexp.MustCompile(`(?m)^ledger_blockchain_height\{channel="mychannel"\} (\S+)$`)
 
 // height reads a node's mychannel ledger height from its operations
@@ -247,7 +251,7 @@ func (k *cluster) height(ns, pod string) (uint64, error) {
 	}
 	m := heightRE.FindSubmatch(body)
 	if m == nil {
-		return 0, fmt.Errorf("pod %s/%s: no mychannel height in its metrics", ns, pod)
+		return 0, fmt.Errorf("pod %s/%s: %w", ns, pod, errNoChannel)
 	}
 	v, err := strconv.ParseFloat(string(m[1]), 64)
 	return uint64(v), err

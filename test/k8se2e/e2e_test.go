@@ -6,6 +6,7 @@
 package k8se2e_test
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -40,12 +41,12 @@ var (
 )
 
 // network is the Network the test applies: Fabric's test network shape (2
-// orgs, 3 Raft orderers, mychannel, basic as a chaincode service) exposed
+// orgs with a CA each, 3 Raft orderers, mychannel, basic as a chaincode
+// service) exposed
 // through NodePorts on the node IP.
 func network() *v1alpha1.Network {
 	size := resource.MustParse("1Gi")
 	vol := v1alpha1.Volume{Size: &size}
-	noCA := false
 	return &v1alpha1.Network{
 		TypeMeta:   metav1.TypeMeta{APIVersion: v1alpha1.GroupVersion.String(), Kind: "Network"},
 		ObjectMeta: metav1.ObjectMeta{Name: netName, Namespace: netNS},
@@ -53,8 +54,8 @@ func network() *v1alpha1.Network {
 			FabricNetwork: v1alpha1.FabricNetwork{
 				Orderer: v1alpha1.OrdererSpec{Org: "OrdererOrg", MSPID: "OrdererMSP", Domain: "example.com", Nodes: 3, BatchTimeout: "500ms"},
 				Orgs: []v1alpha1.OrgSpec{
-					{Name: "Org1", Domain: "org1.example.com", Peers: 1, Users: 1, CA: &noCA},
-					{Name: "Org2", Domain: "org2.example.com", Peers: 1, Users: 1, CA: &noCA},
+					{Name: "Org1", Domain: "org1.example.com", Peers: 1, Users: 1},
+					{Name: "Org2", Domain: "org2.example.com", Peers: 1, Users: 1},
 				},
 				Channels: []v1alpha1.ChannelSpec{{Name: "mychannel", Orgs: []string{"Org1", "Org2"}}},
 				// On a cluster every chaincode runs as a service; path says
@@ -73,6 +74,13 @@ func network() *v1alpha1.Network {
 }
 
 func TestNetworkOnCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a network on a full Kubernetes cluster (about 2 minutes)")
+	}
+	gw := filepath.Join(repoRoot(), "conformance", "node", "node_modules", "@hyperledger", "fabric-gateway")
+	if _, err := os.Stat(gw); err != nil {
+		t.Fatalf("the sample app needs @hyperledger/fabric-gateway (%v); install it with: cd conformance/node && npm ci", err)
+	}
 	env := kube.StartCluster(t)
 	k := newCluster(t, env, harness.Binary(t))
 	tmp := t.TempDir()
@@ -112,6 +120,7 @@ func TestNetworkOnCluster(t *testing.T) {
 	// 4. The unmodified sample app from the host, through the NodePort in
 	// the profile the operator published.
 	app := k.userDir(filepath.Join(tmp, "app"), "")
+	k.waitPort(k.external("peer0.org1.example.com"), time.Minute)
 	k.app(app, "asset-first")
 	firstTx := time.Since(applied)
 	k.logf("apply to Ready: %.1fs", ready.Seconds())
@@ -145,6 +154,11 @@ func (k *cluster) peerRestart(app string) {
 			return fmt.Errorf("new pod not ready")
 		}
 		h, err := k.height(org1NS, "peer0-0")
+		if errors.Is(err, errNoChannel) {
+			// A ready peer that lost its ledger would have to be joined
+			// again: fail rather than wait for the operator to do it.
+			k.fatalf("peer0 came back ready without mychannel: the ledger was not kept")
+		}
 		if err != nil {
 			return err
 		}
