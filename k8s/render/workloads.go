@@ -63,8 +63,12 @@ func (r *renderer) statefulSet(nd *node, configFile string) *appsv1.StatefulSet 
 			LocalObjectReference: corev1.LocalObjectReference{Name: CAAdminSecretName}, Key: CAAdminPasswordKey,
 		}}}}
 	}
+	annotations := scrapeAnnotations()
+	if h := r.configHash(nd); h != "" {
+		annotations[AnnotationConfigHash] = h
+	}
 	pod := corev1.PodTemplateSpec{
-		ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: scrapeAnnotations()},
+		ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: annotations},
 		Spec: corev1.PodSpec{
 			Containers:                   []corev1.Container{container},
 			SecurityContext:              podSecurity(),
