@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/protobuf/proto"
+	"google.golang.org/grpc"
 
 	"weft/channelconfig"
 	"weft/gen/network"
@@ -156,34 +156,14 @@ func (u *up) extraOrgs(channel string, cfg *common.Config) []string {
 	return out
 }
 
-// planOrgUpdate computes the update that adds the spec orgs current lacks;
-// nil when none is missing. The new org groups are taken from the config a
-// genesis block of the spec channel would have, so an org added later is
-// configured exactly like one that was there from the start.
+// planOrgUpdate computes the update that adds the spec orgs current lacks
+// (population.PlanOrgUpdate) with the org groups a genesis block of the
+// spec channel would have; nil when none is missing.
 func (u *up) planOrgUpdate(channel string, current *common.Config) (*orgPlan, error) {
-	existing, err := appOrgs(current)
-	if err != nil {
+	missing := u.missingOrgs(channel, current)
+	if _, err := appOrgs(current); err != nil || len(missing) == 0 {
 		return nil, err
 	}
-	missing := u.missingOrgs(channel, current)
-	if len(missing) == 0 {
-		return nil, nil
-	}
-	plan := &orgPlan{added: missing}
-	var unknown []string
-	for _, id := range existing {
-		k := u.orgByMSPID(id)
-		if k < 0 {
-			unknown = append(unknown, id)
-			continue
-		}
-		plan.signers = append(plan.signers, k)
-	}
-	if 2*len(plan.signers) <= len(existing) {
-		return nil, fmt.Errorf("adding %s needs the admins of a majority of the channel's orgs %v, but the spec has the crypto material of only %d (not of %v)",
-			strings.Join(missing, ", "), existing, len(plan.signers), unknown)
-	}
-
 	prof, err := network.ChannelProfile(u.n, channel, u.l, u.ep)
 	if err != nil {
 		return nil, err
@@ -192,20 +172,13 @@ func (u *up) planOrgUpdate(channel string, current *common.Config) (*orgPlan, er
 	if err != nil {
 		return nil, fmt.Errorf("config of the spec: %w", err)
 	}
-	updated := proto.Clone(current).(*common.Config)
-	app := updated.GetChannelGroup().GetGroups()[channelconfig.ApplicationGroupKey]
-	if app.Groups == nil {
-		app.Groups = map[string]*common.ConfigGroup{}
-	}
-	for _, id := range missing {
-		g := target.GetGroups()[channelconfig.ApplicationGroupKey].GetGroups()[id]
-		if g == nil {
-			return nil, fmt.Errorf("org %s: not in the config built from the spec", id)
-		}
-		app.Groups[id] = g
-	}
-	if plan.update, err = channelconfig.ComputeUpdate(channel, current, updated); err != nil {
+	p, err := population.PlanOrgUpdate(channel, current, target, u.specOrgIDs(channel), func(id string) bool { return u.orgByMSPID(id) >= 0 })
+	if err != nil || p == nil {
 		return nil, err
+	}
+	plan := &orgPlan{added: p.Added, update: p.Update}
+	for _, id := range p.Signers {
+		plan.signers = append(plan.signers, u.orgByMSPID(id))
 	}
 	return plan, nil
 }
@@ -224,31 +197,12 @@ func signOrgUpdate(channel string, update *common.ConfigUpdate, admins []*tlsUse
 	return population.SignConfigUpdate(channel, update, admins)
 }
 
-// submitConfigUpdate broadcasts env until an orderer accepts it, moving on
-// to the next orderer when one is unavailable (no Raft leader yet, or
-// down); a rejection is final.
+// submitConfigUpdate broadcasts env until an orderer accepts it
+// (population.SubmitUntilAccepted).
 func (u *up) submitConfigUpdate(ctx context.Context, first int, user *tlsUser, env *common.Envelope) error {
-	n := len(u.n.OrdererHosts())
-	var last error
-	for attempt := 0; ; attempt++ {
-		i := (first + attempt) % n
-		st, info, err := u.broadcastOne(ctx, i, user, env)
-		switch {
-		case err == nil && st == common.Status_SUCCESS:
-			return nil
-		case err == nil && st != common.Status_SERVICE_UNAVAILABLE:
-			return fmt.Errorf("orderer %s rejected the config update: %v: %s", u.n.OrdererHosts()[i], st, info)
-		case err == nil:
-			last = fmt.Errorf("orderer %s: %v: %s", u.n.OrdererHosts()[i], st, info)
-		default:
-			last = fmt.Errorf("orderer %s: %w", u.n.OrdererHosts()[i], err)
-		}
-		select {
-		case <-ctx.Done():
-			return errors.Join(ctx.Err(), last)
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
+	hosts := u.n.OrdererHosts()
+	return population.SubmitUntilAccepted(ctx, len(hosts), first, func(i int) string { return hosts[i] },
+		func(ctx context.Context, i int) (*grpc.ClientConn, error) { return u.dialOrderer(ctx, i, user) }, env)
 }
 
 // awaitOrdererHeights waits until every orderer holds height blocks of
