@@ -41,6 +41,8 @@ type populator struct {
 	dial time.Duration
 
 	conns map[string]*grpc.ClientConn
+	// members are the MSP IDs in each channel's config, as last read.
+	members map[string][]string
 }
 
 // popResult is the outcome of one channel or chaincode.
@@ -56,7 +58,7 @@ func newPopulator(res *v1alpha1.Network, dir string, m *render.Material) (*popul
 		return nil, err
 	}
 	return &populator{res: res, n: res.NetworkSpec(), l: network.Layout{Dir: dir}, m: m, eps: eps,
-		dial: 10 * time.Second, conns: map[string]*grpc.ClientConn{}}, nil
+		dial: 10 * time.Second, conns: map[string]*grpc.ClientConn{}, members: map[string][]string{}}, nil
 }
 
 func (p *populator) close() {
@@ -129,6 +131,7 @@ func (p *populator) joinChannel(ctx context.Context, ch spec.Channel, _ *populat
 		return "", fmt.Errorf("channel %q: genesis block: %w", ch.Name, err)
 	}
 	orderers := p.endpoints(v1alpha1.KindOrderer, "")
+	var height uint64 // of a channel the orderers already served
 	for _, e := range orderers {
 		host, _, err := hostPort(e.Internal)
 		if err != nil {
@@ -139,10 +142,11 @@ func (p *populator) joinChannel(ctx context.Context, ch spec.Channel, _ *populat
 			return "", err
 		}
 		base := "https://" + net.JoinHostPort(host, strconv.Itoa(render.OrdererAdminPort))
-		_, err = participation.Info(ctx, hc, base, ch.Name)
+		info, err := participation.Info(ctx, hc, base, ch.Name)
 		var he *participation.HTTPError
 		switch {
 		case err == nil:
+			height = max(height, info.Height)
 			continue
 		case errors.As(err, &he) && he.StatusCode == http.StatusNotFound:
 		default:
@@ -150,6 +154,26 @@ func (p *populator) joinChannel(ctx context.Context, ch spec.Channel, _ *populat
 		}
 		if _, err := participation.Join(ctx, hc, base, raw); err != nil {
 			return "", fmt.Errorf("orderer %s: join %q: %w", e.Node, ch.Name, err)
+		}
+	}
+	// The stored genesis block predates orgs added to the spec later: the
+	// channel config gets them first, or their peers' blocks would be
+	// refused and their endorsements not count.
+	added := ""
+	if height > 0 && len(orderers) > 0 {
+		members, add, err := p.addOrgs(ctx, ch, height, hcFor)
+		if err != nil {
+			return "", err
+		}
+		p.members[ch.Name] = members
+		if len(add) > 0 {
+			added = "; added " + strings.Join(add, ", ") + " to the channel config"
+		}
+	} else {
+		for _, name := range ch.Orgs {
+			if o := p.n.Org(name); o != nil {
+				p.members[ch.Name] = append(p.members[ch.Name], o.MSPID)
+			}
 		}
 	}
 	peers := 0
@@ -179,7 +203,7 @@ func (p *populator) joinChannel(ctx context.Context, ch spec.Channel, _ *populat
 			peers++
 		}
 	}
-	return fmt.Sprintf("%d orderers and %d peers joined", len(orderers), peers), nil
+	return fmt.Sprintf("%d orderers and %d peers joined%s", len(orderers), peers, added), nil
 }
 
 func (p *populator) orgAdmin(o *spec.Org) (*msp.SigningIdentity, error) {

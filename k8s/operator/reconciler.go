@@ -299,6 +299,7 @@ func (r *NetworkReconciler) populate(ctx context.Context, net *v1alpha1.Network,
 			note(fmt.Errorf("channel %q: %s", ch.Name, res.msg))
 		}
 	}
+	setOrgMembership(st, n, p.members, gen)
 	pkgs, err := render.Packages(net)
 	if err != nil {
 		return err
