@@ -2,7 +2,7 @@
 // cluster (test/cluster) through the operator its Helm chart installs, and
 // drives it with the unmodified @hyperledger/fabric-gateway sample app from
 // the host through NodePorts: bring-up, pod loss, scaling, chaincode
-// upgrade and deletion.
+// upgrade, a new weft image, a new org and deletion.
 package k8se2e_test
 
 import (
@@ -130,6 +130,8 @@ func TestNetworkOnCluster(t *testing.T) {
 	k.peerRestart(app)
 	k.scaleOrg1(tmp)
 	k.upgradeChaincode(app)
+	k.rollImage(tmp, app)
+	k.addOrg3(tmp)
 	k.deleteNetwork()
 }
 
