@@ -98,6 +98,10 @@ func TestWorkloadReadiness(t *testing.T) {
 		{"rolling", appsv1.StatefulSet{Status: appsv1.StatefulSetStatus{ReadyReplicas: 1, UpdatedReplicas: 0}}, false},
 		{"one of two", appsv1.StatefulSet{Spec: appsv1.StatefulSetSpec{Replicas: &two},
 			Status: appsv1.StatefulSetStatus{ReadyReplicas: 1, UpdatedReplicas: 2}}, false},
+		{"roll unfinished", appsv1.StatefulSet{Status: appsv1.StatefulSetStatus{ReadyReplicas: 1, UpdatedReplicas: 1,
+			CurrentRevision: "web-1", UpdateRevision: "web-2"}}, false},
+		{"roll finished", appsv1.StatefulSet{Status: appsv1.StatefulSetStatus{ReadyReplicas: 1, UpdatedReplicas: 1,
+			CurrentRevision: "web-2", UpdateRevision: "web-2"}}, true},
 	}
 	for _, c := range cases {
 		if got := statefulSetReady(&c.s); got != c.want {
@@ -107,8 +111,16 @@ func TestWorkloadReadiness(t *testing.T) {
 	if deploymentReady(&appsv1.Deployment{}) {
 		t.Error("a Deployment with no available replica is ready")
 	}
-	if !deploymentReady(&appsv1.Deployment{Status: appsv1.DeploymentStatus{AvailableReplicas: 1, UpdatedReplicas: 1}}) {
+	if !deploymentReady(&appsv1.Deployment{Status: appsv1.DeploymentStatus{Replicas: 1, AvailableReplicas: 1, UpdatedReplicas: 1}}) {
 		t.Error("an available Deployment is not ready")
+	}
+	// The new pod is available but the old one still runs (and still
+	// serves the old package ID behind the Service).
+	if deploymentReady(&appsv1.Deployment{Status: appsv1.DeploymentStatus{Replicas: 2, AvailableReplicas: 2, UpdatedReplicas: 1}}) {
+		t.Error("a Deployment with an old pod left is ready")
+	}
+	if deploymentReady(&appsv1.Deployment{Status: appsv1.DeploymentStatus{Replicas: 1, AvailableReplicas: 1, UpdatedReplicas: 1, UnavailableReplicas: 1}}) {
+		t.Error("a Deployment with an unavailable replica is ready")
 	}
 }
 

@@ -92,20 +92,26 @@ func get(ctx context.Context, r client.Reader, key client.ObjectKey, obj client.
 	return true, nil
 }
 
-// statefulSetReady: the controller saw the current spec and every replica
-// runs it and is ready.
+// statefulSetReady: the controller saw the current spec, every replica
+// runs it and is ready, and the roll is finished (no pod of an older
+// revision left).
 func statefulSetReady(s *appsv1.StatefulSet) bool {
 	want := int32(1)
 	if s.Spec.Replicas != nil {
 		want = *s.Spec.Replicas
 	}
-	return s.Status.ObservedGeneration >= s.Generation && s.Status.ReadyReplicas >= want && s.Status.UpdatedReplicas >= want
+	return s.Status.ObservedGeneration >= s.Generation && s.Status.ReadyReplicas >= want && s.Status.UpdatedReplicas >= want &&
+		s.Status.CurrentRevision == s.Status.UpdateRevision
 }
 
+// deploymentReady also waits until no pod of the previous template is left:
+// after a chaincode upgrade the old server still registers the old package
+// ID, and a peer dialling the Service could reach it.
 func deploymentReady(d *appsv1.Deployment) bool {
 	want := int32(1)
 	if d.Spec.Replicas != nil {
 		want = *d.Spec.Replicas
 	}
-	return d.Status.ObservedGeneration >= d.Generation && d.Status.AvailableReplicas >= want && d.Status.UpdatedReplicas >= want
+	return d.Status.ObservedGeneration >= d.Generation && d.Status.AvailableReplicas >= want && d.Status.UpdatedReplicas >= want &&
+		d.Status.Replicas == d.Status.UpdatedReplicas && d.Status.UnavailableReplicas == 0
 }
