@@ -82,18 +82,46 @@ if [ ! -f "$DATA/PG_VERSION" ]; then
 	rm -f "$pwfile"
 fi
 
-# pg_ctl status exits 0 only when a live postmaster owns the data dir, so a
-# stale postmaster.pid from a killed server does not count as running.
-if as_postgres "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
-	log "reusing server in $DATA"
-	running_port=$(sed -n 4p "$DATA/postmaster.pid")
-	[ "$running_port" = "$PORT" ] || log "note: it listens on port $running_port, not $PORT"
-	PORT=$running_port
-else
+start_server() {
 	log "starting server on 127.0.0.1:$PORT"
 	as_postgres "$BIN/pg_ctl" -D "$DATA" -l "$DIR/server.log" -w -t 60 \
 		-o "-c listen_addresses=127.0.0.1 -p $PORT -k $DIR -c fsync=off" start >&2 ||
 		{ tail -n 20 "$DIR/server.log" >&2 || true; die "server did not start"; }
+}
+
+answers() { # port: the server accepts connections within ~10 s
+	local i
+	for i in $(seq 1 20); do
+		"$BIN/pg_isready" -q -h 127.0.0.1 -p "$1" && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
+# pg_ctl status exits 0 only when the process named in postmaster.pid is
+# alive. A killed server can leave a pid that is still around (an unreaped
+# zombie, or a reused pid), so a server that does not answer is stopped and
+# its lock file removed before starting afresh.
+if as_postgres "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
+	running_port=$(sed -n 4p "$DATA/postmaster.pid")
+	if answers "$running_port"; then
+		log "reusing server in $DATA"
+		[ "$running_port" = "$PORT" ] || log "note: it listens on port $running_port, not $PORT"
+		PORT=$running_port
+	else
+		log "server in $DATA does not answer on port $running_port: restarting it"
+		# Signal the recorded pid only if it still is this data dir's
+		# postmaster; a reused pid belongs to someone else.
+		pid=$(head -n1 "$DATA/postmaster.pid")
+		if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "-D $DATA "; then
+			kill -9 "$pid" 2>/dev/null || true
+			sleep 1
+		fi
+		rm -f "$DATA/postmaster.pid"
+		start_server
+	fi
+else
+	start_server
 fi
 
 export PGPASSWORD=$PASS
