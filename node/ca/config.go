@@ -20,19 +20,21 @@ import (
 )
 
 // Config is the CA node's configuration file. Keys follow
-// fabric-ca-server-config.yaml where weft implements the same thing.
+// fabric-ca-server-config.yaml where weft implements the same thing. Every
+// key is omitempty so the tools that write a config (weft up, the
+// Kubernetes renderer) marshal this type and produce only what they set.
 type Config struct {
-	Port    int    `yaml:"port"`
-	Address string `yaml:"address"`
-	TLS     TLS    `yaml:"tls"`
-	DB      DB     `yaml:"db"`
+	Port    int    `yaml:"port,omitempty"`
+	Address string `yaml:"address,omitempty"`
+	TLS     TLS    `yaml:"tls,omitempty"`
+	DB      DB     `yaml:"db,omitempty"`
 	// Registry holds defaults for every CA's registry.
-	Registry   Registry   `yaml:"registry"`
-	Cfg        Cfg        `yaml:"cfg"`
-	CRL        CRL        `yaml:"crl"`
-	Operations Operations `yaml:"operations"`
+	Registry   Registry   `yaml:"registry,omitempty"`
+	Cfg        Cfg        `yaml:"cfg,omitempty"`
+	CRL        CRL        `yaml:"crl,omitempty"`
+	Operations Operations `yaml:"operations,omitempty"`
 	// CAs are the hosted CAs; the first is the default one.
-	CAs []CA `yaml:"cas"`
+	CAs []CA `yaml:"cas,omitempty"`
 
 	dir string
 }
@@ -41,68 +43,68 @@ type Config struct {
 // not exist, a server certificate for Hosts is issued by the first CA and
 // written there.
 type TLS struct {
-	Enabled    bool       `yaml:"enabled"`
-	CertFile   string     `yaml:"certfile"`
-	KeyFile    string     `yaml:"keyfile"`
-	Hosts      []string   `yaml:"hosts"`
-	ClientAuth ClientAuth `yaml:"clientauth"`
+	Enabled    bool       `yaml:"enabled,omitempty"`
+	CertFile   string     `yaml:"certfile,omitempty"`
+	KeyFile    string     `yaml:"keyfile,omitempty"`
+	Hosts      []string   `yaml:"hosts,omitempty"`
+	ClientAuth ClientAuth `yaml:"clientauth,omitempty"`
 }
 
 // ClientAuth: type is NoClientCert (default), RequestClientCert,
 // RequireAnyClientCert, VerifyClientCertIfGiven or
 // RequireAndVerifyClientCert; certfiles are the accepted client roots.
 type ClientAuth struct {
-	Type      string   `yaml:"type"`
-	CertFiles []string `yaml:"certfiles"`
+	Type      string   `yaml:"type,omitempty"`
+	CertFiles []string `yaml:"certfiles,omitempty"`
 }
 
 // DB selects the store: sqlite (datasource: file) or postgres
 // (datasource: libpq connection string).
 type DB struct {
-	Type       string `yaml:"type"`
-	Datasource string `yaml:"datasource"`
+	Type       string `yaml:"type,omitempty"`
+	Datasource string `yaml:"datasource,omitempty"`
 }
 
 // Registry: maxenrollments (-1 unlimited, 0 disables enrollment) and the
 // bootstrap identities.
 type Registry struct {
-	MaxEnrollments *int       `yaml:"maxenrollments"`
-	Identities     []Identity `yaml:"identities"`
+	MaxEnrollments *int       `yaml:"maxenrollments,omitempty"`
+	Identities     []Identity `yaml:"identities,omitempty"`
 }
 
 // Identity is a bootstrap identity. The secret comes from pass, or the
 // environment variable passenv, or the file passfile (first line). An
 // identity without attrs is a full registrar (every hf.* right).
 type Identity struct {
-	Name           string            `yaml:"name"`
-	Pass           string            `yaml:"pass"`
-	PassEnv        string            `yaml:"passenv"`
-	PassFile       string            `yaml:"passfile"`
-	Type           string            `yaml:"type"`
-	Affiliation    string            `yaml:"affiliation"`
-	MaxEnrollments *int              `yaml:"maxenrollments"`
-	Attrs          map[string]string `yaml:"attrs"`
+	Name           string            `yaml:"name,omitempty"`
+	Pass           string            `yaml:"pass,omitempty"`
+	PassEnv        string            `yaml:"passenv,omitempty"`
+	PassFile       string            `yaml:"passfile,omitempty"`
+	Type           string            `yaml:"type,omitempty"`
+	Affiliation    string            `yaml:"affiliation,omitempty"`
+	MaxEnrollments *int              `yaml:"maxenrollments,omitempty"`
+	Attrs          map[string]string `yaml:"attrs,omitempty"`
 }
 
 // Cfg mirrors fabric-ca-server's cfg section.
 type Cfg struct {
 	Identities struct {
-		PasswordAttempts int  `yaml:"passwordattempts"`
-		AllowRemove      bool `yaml:"allowremove"`
-	} `yaml:"identities"`
+		PasswordAttempts int  `yaml:"passwordattempts,omitempty"`
+		AllowRemove      bool `yaml:"allowremove,omitempty"`
+	} `yaml:"identities,omitempty"`
 	Affiliations struct {
-		AllowRemove bool `yaml:"allowremove"`
-	} `yaml:"affiliations"`
+		AllowRemove bool `yaml:"allowremove,omitempty"`
+	} `yaml:"affiliations,omitempty"`
 }
 
 // CRL: expiry is how long a generated CRL is valid (default 24h).
 type CRL struct {
-	Expiry time.Duration `yaml:"expiry"`
+	Expiry time.Duration `yaml:"expiry,omitempty"`
 }
 
 // Operations: listenAddress serves /healthz and /metrics when set.
 type Operations struct {
-	ListenAddress string `yaml:"listenAddress"`
+	ListenAddress string `yaml:"listenAddress,omitempty"`
 }
 
 // CA is one hosted CA. keyfile/certfile default to <name>/ca-key.pem and
@@ -110,24 +112,24 @@ type Operations struct {
 // from csr and written there. chainfile holds the parent certificates of
 // an intermediate CA.
 type CA struct {
-	Name      string `yaml:"name"`
-	KeyFile   string `yaml:"keyfile"`
-	CertFile  string `yaml:"certfile"`
-	ChainFile string `yaml:"chainfile"`
-	CSR       CSR    `yaml:"csr"`
+	Name      string `yaml:"name,omitempty"`
+	KeyFile   string `yaml:"keyfile,omitempty"`
+	CertFile  string `yaml:"certfile,omitempty"`
+	ChainFile string `yaml:"chainfile,omitempty"`
+	CSR       CSR    `yaml:"csr,omitempty"`
 	// Registry overrides the top-level registry for this CA.
-	Registry *Registry `yaml:"registry"`
+	Registry *Registry `yaml:"registry,omitempty"`
 	// Affiliations are created on the CA's first start: a map of names to
 	// lists of children, or to nested maps.
-	Affiliations map[string]any `yaml:"affiliations"`
+	Affiliations map[string]any `yaml:"affiliations,omitempty"`
 }
 
 // CSR describes a generated root.
 type CSR struct {
-	CN    string    `yaml:"cn"`
-	Names []CSRName `yaml:"names"`
+	CN    string    `yaml:"cn,omitempty"`
+	Names []CSRName `yaml:"names,omitempty"`
 	// Expiry of the root (default 15 years, as Fabric CA).
-	Expiry time.Duration `yaml:"expiry"`
+	Expiry time.Duration `yaml:"expiry,omitempty"`
 }
 
 // CSRName is one set of subject fields.

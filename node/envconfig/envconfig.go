@@ -36,7 +36,9 @@ func walkEnv(v reflect.Value, name string, vars map[string]string) error {
 		if !f.IsExported() {
 			continue
 		}
-		key := name + "_" + strings.ToUpper(f.Tag.Get("yaml"))
+		// The key is the YAML name without its options (",omitempty").
+		yamlName, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		key := name + "_" + strings.ToUpper(yamlName)
 		fv := v.Field(i)
 		if f.Type.Kind() == reflect.Struct {
 			if err := walkEnv(fv, key, vars); err != nil {

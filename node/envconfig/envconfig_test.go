@@ -16,7 +16,7 @@ type inner struct {
 
 type outer struct {
 	General inner  `yaml:"General"`
-	Name    string `yaml:"name"`
+	Name    string `yaml:"name,omitempty"`
 }
 
 func TestApply(t *testing.T) {
