@@ -17,6 +17,7 @@ import (
 	"weft/fabcrypto"
 	"weft/gen/network"
 	"weft/internal/atomicfile"
+	nodeca "weft/node/ca"
 	"weft/spec"
 )
 
@@ -28,43 +29,6 @@ const (
 	caDBFile      = "fabric-ca-server.db"
 	caAdmin       = "admin"
 )
-
-// caFile is the part of `weft node ca`'s configuration the runner sets;
-// the keys are those of node/ca (and fabric-ca-server-config.yaml).
-type caFile struct {
-	Port    int    `yaml:"port"`
-	Address string `yaml:"address"`
-	TLS     struct {
-		Enabled  bool   `yaml:"enabled"`
-		CertFile string `yaml:"certfile"`
-		KeyFile  string `yaml:"keyfile"`
-	} `yaml:"tls"`
-	DB struct {
-		Type       string `yaml:"type"`
-		Datasource string `yaml:"datasource"`
-	} `yaml:"db"`
-	Registry struct {
-		MaxEnrollments int              `yaml:"maxenrollments"`
-		Identities     []caFileIdentity `yaml:"identities"`
-	} `yaml:"registry"`
-	Operations struct {
-		ListenAddress string `yaml:"listenAddress"`
-	} `yaml:"operations"`
-	CAs []caFileCA `yaml:"cas"`
-}
-
-type caFileIdentity struct {
-	Name     string `yaml:"name"`
-	PassFile string `yaml:"passfile"`
-	Type     string `yaml:"type"`
-}
-
-type caFileCA struct {
-	Name         string              `yaml:"name"`
-	KeyFile      string              `yaml:"keyfile"`
-	CertFile     string              `yaml:"certfile"`
-	Affiliations map[string][]string `yaml:"affiliations"`
-}
 
 // caOrgs are the spec indexes of the orgs that run a CA.
 func caOrgs(n *spec.Network) []int {
@@ -98,15 +62,16 @@ func caConfig(n *spec.Network, l network.Layout, ep network.Endpoints, k int) ([
 		return filepath.ToSlash(r)
 	}
 	signCert, signKey, tlsCert, tlsKey := orgCAFiles(l, o)
-	var f caFile
-	f.Port, f.Address = ep.CA(k), "127.0.0.1"
-	f.TLS.Enabled, f.TLS.CertFile, f.TLS.KeyFile = true, caTLSCertFile, caTLSKeyFile
-	f.DB.Type, f.DB.Datasource = "sqlite", caDBFile
-	f.Registry.MaxEnrollments = -1
-	f.Registry.Identities = []caFileIdentity{{Name: caAdmin, PassFile: caSecretFile, Type: "client"}}
-	f.Operations.ListenAddress = fmt.Sprintf("127.0.0.1:%d", ep.CAOps(k))
-	affs := map[string][]string{strings.ToLower(o.Name): {"department1", "department2"}}
-	f.CAs = []caFileCA{
+	unlimited := -1
+	affs := map[string]any{strings.ToLower(o.Name): []string{"department1", "department2"}}
+	f := nodeca.Config{
+		Port: ep.CA(k), Address: "127.0.0.1",
+		TLS:        nodeca.TLS{Enabled: true, CertFile: caTLSCertFile, KeyFile: caTLSKeyFile},
+		DB:         nodeca.DB{Type: "sqlite", Datasource: caDBFile},
+		Registry:   nodeca.Registry{MaxEnrollments: &unlimited, Identities: []nodeca.Identity{{Name: caAdmin, PassFile: caSecretFile, Type: "client"}}},
+		Operations: nodeca.Operations{ListenAddress: fmt.Sprintf("127.0.0.1:%d", ep.CAOps(k))},
+	}
+	f.CAs = []nodeca.CA{
 		{Name: network.CAName(o), KeyFile: rel(signKey), CertFile: rel(signCert), Affiliations: affs},
 		{Name: network.TLSCAName(o), KeyFile: rel(tlsKey), CertFile: rel(tlsCert), Affiliations: affs},
 	}

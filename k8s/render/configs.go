@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"weft/gen/network"
+	nodeca "weft/node/ca"
 	nodeorderer "weft/node/orderer"
 	nodepeer "weft/node/peer"
 	"weft/spec"
@@ -128,42 +129,6 @@ func (t *topology) peerConfig(nd *node) ([]byte, *podFiles, error) {
 	return data, pf, nil
 }
 
-// caConfig is the configuration file of `weft node ca` (node/ca, in the
-// shape of fabric-ca-server-config.yaml): the org's signing CA from the
-// crypto material, a TLS certificate the server issues itself on first
-// start for its Service names (kept on the volume), the database on the
-// volume, and a bootstrap registrar whose password comes from a Secret.
-type caConfig struct {
-	Port    int    `yaml:"port"`
-	Address string `yaml:"address"`
-	TLS     struct {
-		Enabled  bool     `yaml:"enabled"`
-		CertFile string   `yaml:"certfile"`
-		KeyFile  string   `yaml:"keyfile"`
-		Hosts    []string `yaml:"hosts"`
-	} `yaml:"tls"`
-	DB struct {
-		Type       string `yaml:"type"`
-		Datasource string `yaml:"datasource"`
-	} `yaml:"db"`
-	Registry struct {
-		MaxEnrollments int `yaml:"maxenrollments"`
-		Identities     []struct {
-			Name    string `yaml:"name"`
-			PassEnv string `yaml:"passenv"`
-			Type    string `yaml:"type"`
-		} `yaml:"identities"`
-	} `yaml:"registry"`
-	Operations struct {
-		ListenAddress string `yaml:"listenAddress"`
-	} `yaml:"operations"`
-	CAs []struct {
-		Name     string `yaml:"name"`
-		KeyFile  string `yaml:"keyfile"`
-		CertFile string `yaml:"certfile"`
-	} `yaml:"cas"`
-}
-
 // CAName is the name a CA serves under (fabric-ca-client's --caname).
 func CAName(org string) string { return "ca-" + strings.ToLower(org) }
 
@@ -177,24 +142,21 @@ const (
 )
 
 func (t *topology) caConfig(nd *node) ([]byte, error) {
-	var c caConfig
-	c.Port, c.Address = CAPort, "0.0.0.0"
-	c.TLS.Enabled = true
-	c.TLS.CertFile, c.TLS.KeyFile = dataDir+"/tls/cert.pem", dataDir+"/tls/key.pem"
-	c.TLS.Hosts = append([]string{nd.host}, nd.sans()...)
-	c.DB.Type, c.DB.Datasource = "sqlite", dataDir+"/fabric-ca-server.db"
-	c.Registry.MaxEnrollments = -1
-	c.Registry.Identities = append(c.Registry.Identities, struct {
-		Name    string `yaml:"name"`
-		PassEnv string `yaml:"passenv"`
-		Type    string `yaml:"type"`
-	}{CAAdminName, caAdminPassEnv, "client"})
-	c.Operations.ListenAddress = "0.0.0.0:" + strconv.Itoa(OperationsPort)
-	c.CAs = append(c.CAs, struct {
-		Name     string `yaml:"name"`
-		KeyFile  string `yaml:"keyfile"`
-		CertFile string `yaml:"certfile"`
-	}{CAName(nd.orgName), cryptoDir + "/ca/priv_sk", cryptoDir + "/ca/" + nd.host + "-cert.pem"})
+	// The CA config (node/ca, in the shape of fabric-ca-server-config.yaml):
+	// the org's signing CA from the crypto material, a TLS certificate the
+	// server issues itself on first start for its Service names (kept on the
+	// volume), the database on the volume, and a bootstrap registrar whose
+	// password comes from a Secret.
+	unlimited := -1
+	c := nodeca.Config{
+		Port: CAPort, Address: "0.0.0.0",
+		TLS: nodeca.TLS{Enabled: true, CertFile: dataDir + "/tls/cert.pem", KeyFile: dataDir + "/tls/key.pem",
+			Hosts: append([]string{nd.host}, nd.sans()...)},
+		DB:         nodeca.DB{Type: "sqlite", Datasource: dataDir + "/fabric-ca-server.db"},
+		Registry:   nodeca.Registry{MaxEnrollments: &unlimited, Identities: []nodeca.Identity{{Name: CAAdminName, PassEnv: caAdminPassEnv, Type: "client"}}},
+		Operations: nodeca.Operations{ListenAddress: "0.0.0.0:" + strconv.Itoa(OperationsPort)},
+		CAs:        []nodeca.CA{{Name: CAName(nd.orgName), KeyFile: cryptoDir + "/ca/priv_sk", CertFile: cryptoDir + "/ca/" + nd.host + "-cert.pem"}},
+	}
 	data, err := yaml.Marshal(&c)
 	if err != nil {
 		return nil, fmt.Errorf("ca of org %s: config: %w", nd.orgName, err)
