@@ -19,8 +19,8 @@ func TestSecretKeyIsValidAndReversible(t *testing.T) {
 		if !valid.MatchString(k) {
 			t.Errorf("secretKey(%q) = %q: not a valid Secret data key", rel, k)
 		}
-		if back := pathOfSecretKey(k); back != rel {
-			t.Errorf("pathOfSecretKey(secretKey(%q)) = %q", rel, back)
+		if back := SecretKeyPath(k); back != rel {
+			t.Errorf("SecretKeyPath(secretKey(%q)) = %q", rel, back)
 		}
 	}
 	if secretKey("a/b") == secretKey("a_b") {

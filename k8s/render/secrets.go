@@ -17,7 +17,7 @@ import (
 // [-._a-zA-Z0-9], and cryptogen's names hold "/" and "@" (users'
 // "Admin@org1.example.com-cert.pem"), so every other byte, and "_" itself
 // to keep the mapping reversible, becomes "_" plus two hex digits;
-// pathOfSecretKey undoes it for the volume's items.
+// SecretKeyPath undoes it for the volume's items.
 func secretKey(rel string) string {
 	var b strings.Builder
 	for i := 0; i < len(rel); i++ {
@@ -32,8 +32,9 @@ func secretKey(rel string) string {
 	return b.String()
 }
 
-// pathOfSecretKey is the inverse of secretKey.
-func pathOfSecretKey(key string) string {
+// SecretKeyPath is the inverse of secretKey: the relative path a data key
+// of a rendered crypto Secret stands for.
+func SecretKeyPath(key string) string {
 	var b strings.Builder
 	for i := 0; i < len(key); i++ {
 		if key[i] == '_' && i+2 < len(key) {
@@ -153,7 +154,7 @@ func secretVolume(name string, s *corev1.Secret) corev1.Volume {
 	slices.Sort(keys)
 	var items []corev1.KeyToPath
 	for _, k := range keys {
-		items = append(items, corev1.KeyToPath{Key: k, Path: path.Clean(pathOfSecretKey(k))})
+		items = append(items, corev1.KeyToPath{Key: k, Path: path.Clean(SecretKeyPath(k))})
 	}
 	mode := int32(0o440)
 	return corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{

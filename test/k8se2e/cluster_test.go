@@ -3,7 +3,6 @@ package k8se2e_test
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +23,7 @@ import (
 
 	v1alpha1 "weft/k8s/api/v1alpha1"
 	"weft/k8s/operator"
+	"weft/k8s/render"
 	"weft/test/kube"
 )
 
@@ -302,7 +302,7 @@ func (k *cluster) userDir(dir, firstPeer string) string {
 		k.fatalf("User1's Secret: %v", err)
 	}
 	for key, data := range s.Data {
-		p := filepath.Join(msp, unescapeKey(key))
+		p := filepath.Join(msp, render.SecretKeyPath(key))
 		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 			k.t.Fatal(err)
 		}
@@ -314,23 +314,6 @@ func (k *cluster) userDir(dir, firstPeer string) string {
 		k.t.Fatal(err)
 	}
 	return dir
-}
-
-// unescapeKey undoes the operator's Secret key escaping ("_" and two hex
-// digits stand for any byte a key may not hold, such as "/").
-func unescapeKey(key string) string {
-	var b strings.Builder
-	for i := 0; i < len(key); i++ {
-		if key[i] == '_' && i+2 < len(key) {
-			if v, err := hex.DecodeString(key[i+1 : i+3]); err == nil {
-				b.Write(v)
-				i += 2
-				continue
-			}
-		}
-		b.WriteByte(key[i])
-	}
-	return b.String()
 }
 
 // app runs the unmodified fabric-gateway sample (submit, evaluate,

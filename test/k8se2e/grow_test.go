@@ -157,7 +157,7 @@ func (k *cluster) orgUserDir(dir, org, ns string) string {
 		k.fatalf("%s User1's Secret: %v", org, err)
 	}
 	for key, data := range s.Data {
-		p := filepath.Join(base, "users", "User1@org1.example.com", unescapeKey(key))
+		p := filepath.Join(base, "users", "User1@org1.example.com", render.SecretKeyPath(key))
 		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 			k.t.Fatal(err)
 		}
